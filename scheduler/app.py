@@ -1,0 +1,176 @@
+"""The application: wires the pure core to the store and the mail backend.
+
+One :class:`App` per configuration. Its three operations are the whole life of a
+notification — ``ingest`` (documents → stored tasks), ``replan`` (tasks × rules ×
+calendar → desired notifications, reconciled with the log) and ``dispatch`` (due rows
+→ rendered mail → backend) — and ``cycle`` runs them in order. The command line and
+the daemon call nothing else, so both follow the same path and share the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from scheduler import dispatch as dispatching
+from scheduler.agencies import resolve_document
+from scheduler.backends import MailBackend, make_backend
+from scheduler.config import Config
+from scheduler.errors import ConfigError
+from scheduler.extract import parse_file
+from scheduler.digest import build_digest
+from scheduler.model import Document, TaskState
+from scheduler.planner import plan
+from scheduler.render import Digest, Renderer
+from scheduler.rules import RuleSet, load_rules
+from scheduler.store import Store
+from scheduler.workdays import Workdays
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    documents: int
+    tasks: int
+    deadlines: int
+    added: int
+    updated: int
+    removed: int
+    unchanged_documents: int
+
+
+class App:
+    """Everything one configuration needs, built and validated up front."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.directory = config.directory
+        self.rules: RuleSet = self._load_rules()
+        self.workdays = Workdays(config.extra_workdays, config.extra_holidays)
+        self.renderer = Renderer(config.templates)
+        self.renderer.check()
+        self._check_cc()
+        self.store = Store(config.database_url)
+
+    def _load_rules(self) -> RuleSet:
+        paths = self.config.rule_paths()
+        if not paths:
+            raise ConfigError(f"{self.config.path}: [schedule] rules matches no file ({', '.join(self.config.rules)}).")
+        return load_rules(paths)
+
+    def _check_cc(self) -> None:
+        for rule in self.rules.reminders:
+            for name in rule.cc:
+                self.directory.contact(name)
+
+    def backend(self) -> MailBackend:
+        """A fresh backend per batch: SMTP connections are not kept between cycles."""
+        config = self.config
+        if config.mail_backend == "smtp":
+            assert config.smtp is not None
+            smtp = config.smtp
+            return make_backend(
+                "smtp",
+                host=smtp.host,
+                port=smtp.port,
+                security=smtp.security,
+                username=smtp.username,
+                password=smtp.password(),
+                timeout=smtp.timeout,
+            )
+        if config.mail_backend == "file":
+            return make_backend("file", outbox=config.outbox)
+        return make_backend("console")
+
+    def parse(self, paths: Sequence[Path]) -> list[Document]:
+        """Parse and resolve documents without storing anything."""
+        return [resolve_document(parse_file(path), self.directory) for path in paths]
+
+    def ingest(self, paths: Sequence[Path] | None, *, now: datetime) -> IngestReport:
+        """Store the documents' tasks; every document is parsed before any is stored.
+
+        Parsing first means a bad file among good ones changes nothing in the database.
+        """
+        chosen = list(paths) if paths else self.config.document_paths()
+        documents = self.parse(chosen)
+        added = updated = removed = unchanged = 0
+        for document in documents:
+            result = self.store.save_document(document, digest=_digest(document), now=now)
+            added += result.added
+            updated += result.updated
+            removed += result.removed
+            unchanged += result.unchanged_document
+        return IngestReport(
+            documents=len(documents),
+            tasks=sum(len(d.tasks) for d in documents),
+            deadlines=sum(len(t.deadlines) for d in documents for t in d.tasks),
+            added=added,
+            updated=updated,
+            removed=removed,
+            unchanged_documents=unchanged,
+        )
+
+    def desired(self, *, now: datetime):
+        """Every notification the rules want now, from the stored tasks."""
+        return plan(
+            self.store.task_states(),
+            self.rules,
+            self.workdays,
+            now,
+            tz=self.config.timezone,
+            expand=self.directory.expand,
+        )
+
+    def digest_rule(self, name: str | None):
+        """The named digest rule, or the first one when no name is given."""
+        for rule in self.rules.digests:
+            if name is None or rule.name == name:
+                return rule
+        raise ConfigError(f"No digest rule named {name!r} in {', '.join(self.config.rules)}." if name else "The rules define no digest.")
+
+    def digest(
+        self,
+        agency: str,
+        *,
+        as_of: date,
+        period: str,
+        rule: str | None = None,
+        states: Sequence[TaskState] | None = None,
+    ) -> Digest | None:
+        chosen = self.digest_rule(rule)
+        return build_digest(
+            self.store.task_states() if states is None else states,
+            agency,
+            as_of=as_of,
+            period=period,
+            window_days=chosen.window_days,
+            include_empty=chosen.include_empty,
+            expand=self.directory.expand,
+        )
+
+    def replan(self, *, now: datetime):
+        return self.store.reconcile(self.desired(now=now), now=now)
+
+    def dispatch(
+        self, *, now: datetime, owner: str, stop: threading.Event | None = None
+    ) -> dispatching.DispatchResult:
+        with self.backend() as backend:
+            return dispatching.dispatch(self, backend, now=now, owner=owner, stop=stop)
+
+    def cycle(self, *, now: datetime, owner: str, stop: threading.Event | None = None):
+        """One full pass: ingest the configured documents, replan, send what is due."""
+        ingest = self.ingest(None, now=now)
+        reconcile = self.replan(now=now)
+        sent = self.dispatch(now=now, owner=owner, stop=stop)
+        return ingest, reconcile, sent
+
+
+def _digest(document: Document) -> str:
+    """A fingerprint of what was extracted, so a better parser or a new alias re-stores."""
+    return hashlib.sha256(repr(document).encode("utf-8")).hexdigest()

@@ -1,0 +1,191 @@
+"""Sending what is due: claim, render, send, record.
+
+The log decides, never the scheduler: rows are claimed with a lease in one
+transaction, rendered at send time (so a template fix or a corrected address applies
+to everything still queued), handed to the backend, and recorded as sent with a
+Message-ID derived from their key. A crash between send and record resends the same
+Message-ID; an expired lease puts the row back. Transient failures retry with
+exponential backoff and jitter; permanent ones go dead with the reason; rows older
+than their catch-up window are skipped, not sent late.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from email.utils import parseaddr
+from typing import TYPE_CHECKING
+
+from scheduler.backends import MailBackend
+from scheduler.errors import DeliveryError
+from scheduler.mail import build_message, message_id
+from scheduler.model import TaskState
+from scheduler.render import TaskNotice
+from scheduler.store import LogEntry
+
+if TYPE_CHECKING:
+    from scheduler.app import App
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DispatchResult:
+    sent: int = 0
+    skipped: int = 0
+    failed: int = 0
+    dead: int = 0
+    released: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def dispatch(
+    app: App,
+    backend: MailBackend,
+    *,
+    now: datetime,
+    owner: str,
+    stop: threading.Event | None = None,
+) -> DispatchResult:
+    """Send every due row once; return what happened to each."""
+    config = app.config
+    result = DispatchResult()
+    entries = app.store.claim_due(now=now, owner=owner, lease=timedelta(seconds=config.lease), limit=config.batch)
+    if not entries:
+        return result
+    states = {state.task.key: state for state in app.store.task_states()}
+    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "duban.localhost"
+    for index, entry in enumerate(entries):
+        if stop is not None and stop.is_set():
+            for rest in entries[index:]:
+                app.store.release(rest.key, owner=owner)
+                result.released += 1
+            break
+        if entry.expires_at is not None and now > entry.expires_at:
+            reason = f"catch-up: planned for {entry.planned_at.isoformat()}, past its window ({entry.expires_at.isoformat()})"
+            app.store.mark_skipped(entry.key, owner=owner, reason=reason)
+            result.skipped += 1
+            continue
+        _send_one(app, backend, entry, states, now=now, owner=owner, domain=domain, result=result)
+    return result
+
+
+def _send_one(
+    app: App,
+    backend: MailBackend,
+    entry: LogEntry,
+    states: dict[str, TaskState],
+    *,
+    now: datetime,
+    owner: str,
+    domain: str,
+    result: DispatchResult,
+) -> None:
+    store = app.store
+    try:
+        to = _addresses(app, (entry.agency,))
+        cc = _addresses(app, entry.cc)
+        if not to:
+            raise DeliveryError(f"agency {entry.agency} has no e-mail address in the directory", permanent=True)
+        context = _context(app, entry, states, now=now)
+        if context is None:
+            store.mark_skipped(entry.key, owner=owner, reason="nothing to report or task no longer open")
+            result.skipped += 1
+            return
+        rendered = app.renderer.render(entry.template, context)
+        msg = build_message(
+            rendered,
+            sender=app.config.sender,
+            to=to,
+            cc=cc,
+            key=entry.key,
+            thread=entry.task_key,
+        )
+        reply = backend.send(msg)
+    except DeliveryError as exc:
+        _record_failure(app, entry, str(exc), permanent=exc.permanent, now=now, owner=owner, result=result)
+        return
+    store.mark_sent(entry.key, owner=owner, at=now, message_id=message_id(entry.key, domain), reply=reply)
+    result.sent += 1
+    log.info("sent %s to %s", entry.key, entry.agency)
+
+
+def _record_failure(
+    app: App, entry: LogEntry, error: str, *, permanent: bool, now: datetime, owner: str, result: DispatchResult
+) -> None:
+    result.errors.append(f"{entry.key}: {error}")
+    if permanent or entry.attempts >= app.config.max_attempts:
+        app.store.mark_dead(entry.key, owner=owner, error=error)
+        result.dead += 1
+        log.error("gave up on %s: %s", entry.key, error)
+        return
+    app.store.mark_failed(entry.key, owner=owner, error=error, retry_at=now + backoff(app.config.retry_base, entry.attempts))
+    result.failed += 1
+    log.warning("will retry %s: %s", entry.key, error)
+
+
+def backoff(base: int, attempts: int, *, rng: random.Random | None = None) -> timedelta:
+    """Exponential backoff with full jitter, capped at a day.
+
+    Jitter spreads retries of a whole batch after an outage instead of hammering the
+    server with all of them at the same second.
+    """
+    ceiling = min(base * 2 ** max(attempts - 1, 0), 86_400)
+    return timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+
+
+def _addresses(app: App, names: Sequence[str]) -> list[str]:
+    out: list[str] = []
+    for name in names:
+        try:
+            agency = app.directory.agency(name)
+        except KeyError:
+            agency = app.directory.contact(name)
+        out.extend(agency.email)
+    return out
+
+
+def _context(app: App, entry: LogEntry, states: dict[str, TaskState], *, now: datetime):
+    today = now.astimezone(app.config.timezone).date()
+    if entry.kind == "digest":
+        return app.digest(entry.agency, as_of=today, period=entry.period or today.isoformat(), rule=entry.rule, states=list(states.values()))
+    state = states.get(entry.task_key or "")
+    if state is None or state.status != "open" or entry.due is None:
+        return None
+    return task_notice(state, entry.agency, entry.kind, entry.due, today=today)
+
+
+def task_notice(state: TaskState, agency: str, kind: str, due: date, *, today: date) -> TaskNotice:
+    """What a reminder about one task tells one agency."""
+    task = state.task
+    mine = [ref for ref in task.agencies if ref.canonical == agency]
+    role = mine[0].role if mine else None
+    others = tuple((ref.canonical or ref.name, ref.role) for ref in task.agencies if ref.canonical != agency)
+    phrase = next((d for d in task.deadlines if d.date == due or due in d.dates), None)
+    if state.due is not None and state.due == due:
+        deadline_text = f"延期至{due.isoformat()}"
+    elif phrase is not None:
+        deadline_text = phrase.text
+    else:
+        deadline_text = next((d.text for d in task.deadlines if d.kind == "recurring"), due.isoformat())
+    return TaskNotice(
+        kind=kind,
+        agency=agency,
+        role=role,
+        task_key=task.key,
+        task_number=task.number,
+        task_title=task.title,
+        task_text=task.text,
+        document_title=state.document.title,
+        document_number=state.document.doc_number,
+        deadline_text=deadline_text,
+        due=due,
+        precision=phrase.precision if phrase is not None else None,
+        days_left=(due - today).days,
+        others=others,
+        done_command=f'duban done "{task.key}"',
+    )
