@@ -1,0 +1,231 @@
+"""Planning: tasks × rules × calendar × now → every notification the rules want.
+
+:func:`plan` is a pure function, so the daemon, ``duban plan`` and the tests all get
+the same answer for the same arguments, and planning twice changes nothing once the
+log has reconciled it. It returns past notifications too: deciding what is too old to
+send is the catch-up policy's job at send time, which reads ``expires_at``.
+
+How one reminder is placed:
+
+1. Each dated deadline of an open task gives a due date: a deadline's date, every date
+   of a multi, every occurrence of a recurring rrule up to the horizon. An extension
+   (``TaskState.due``) replaces them all with one day-precision date.
+2. The rule's offset moves away from it (before for ``reminder``, after for
+   ``overdue``/``escalation``; ``due`` is the day itself).
+3. A day off moves to a workday: back when the day is on or before the deadline (a
+   reminder must arrive before it), forward when it is after.
+4. The rule's time of day in the configured zone gives ``planned_at``.
+
+Digests are periods of a cron schedule; a period whose day is a day off is sent on the
+next workday at the same time. Each agency named by any task gets the current period
+and those up to the horizon; whether one has anything to say is decided when it is
+rendered, from the tasks as they are then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.relativedelta import relativedelta
+from dateutil.rrule import rrulestr
+
+from scheduler.model import Notification, Precision, Role, TaskState
+from scheduler.rules import DigestRule, Match, ReminderRule, RuleSet
+from scheduler.workdays import Workdays
+
+_ROLE_PRIORITY: dict[Role, int] = {"lead": 0, "responsible": 1, "support": 2}
+_LOOKBACK_LIMIT = timedelta(days=366 * 30)
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One date a task is due by, with what the rules filter on."""
+
+    date: date
+    kind: str
+    precision: Precision | None
+
+
+def plan(
+    states: Sequence[TaskState],
+    rules: RuleSet,
+    workdays: Workdays,
+    now: datetime,
+    *,
+    tz: ZoneInfo,
+    expand: Callable[[str], Sequence[str]] = lambda name: (name,),
+    horizon: timedelta = timedelta(days=400),
+) -> list[Notification]:
+    """Every notification the rules want, sorted by time then key; keys are unique."""
+    now = now.astimezone(tz)
+    until = now + horizon
+    wanted: dict[str, Notification] = {}
+    for state in states:
+        if state.status != "open":
+            continue
+        for due in due_dates(state, start=now.date(), until=until.date()):
+            for rule in rules.reminders:
+                if _matches(rule.match, state, due):
+                    for note in _reminders(rule, state, due, workdays, tz, expand):
+                        wanted.setdefault(note.key, note)
+    agencies = sorted({name for state in states for name, _ in _recipients(state, Match(), None, expand)})
+    for digest in rules.digests:
+        for note in _digests(digest, agencies, workdays, now, until, tz):
+            wanted[note.key] = note
+    return sorted(wanted.values(), key=lambda note: (note.planned_at, note.key))
+
+
+def due_dates(state: TaskState, *, start: date, until: date) -> Iterator[Due]:
+    """The dates a task is due by; a recurring rrule counts from the issue date or ``start``."""
+    if state.due is not None:
+        yield Due(state.due, "deadline", "day")
+        return
+    for deadline in state.task.deadlines:
+        if deadline.kind == "deadline" and deadline.date is not None:
+            yield Due(deadline.date, "deadline", deadline.precision)
+        elif deadline.kind == "multi":
+            for day in deadline.dates:
+                yield Due(day, "multi", deadline.precision)
+        elif deadline.kind == "recurring" and deadline.rrule:
+            first = datetime.combine(state.document.issued_on or start, time())
+            for occurrence in rrulestr(deadline.rrule, dtstart=first).between(
+                first, datetime.combine(until, time()), inc=True
+            ):
+                yield Due(occurrence.date(), "recurring", None)
+
+
+def _matches(match: Match, state: TaskState, due: Due) -> bool:
+    document = state.document
+    return (
+        (not match.precision or (due.kind != "recurring" and due.precision in match.precision))
+        and (not match.deadline_kind or due.kind in match.deadline_kind)
+        and (not match.document or bool({document.doc_number, document.title, document.path} & set(match.document)))
+        and (not match.jurisdiction or document.jurisdiction in match.jurisdiction)
+        and (not match.title_words or any(word in state.task.title for word in match.title_words))
+    )
+
+
+def _recipients(
+    state: TaskState, match: Match, roles: Sequence[Role] | None, expand: Callable[[str], Sequence[str]]
+) -> list[tuple[str, Role]]:
+    """Resolved agencies with their most responsible role; groups become their members.
+
+    Unresolved names get nothing here: they are reported by ``duban agencies check``.
+    """
+    best: dict[str, Role] = {}
+    for ref in state.task.agencies:
+        if ref.canonical is None or (roles is not None and ref.role not in roles):
+            continue
+        for member in expand(ref.canonical):
+            if match.agency and member not in match.agency and ref.canonical not in match.agency:
+                continue
+            if member not in best or _ROLE_PRIORITY[ref.role] < _ROLE_PRIORITY[best[member]]:
+                best[member] = ref.role
+    return sorted(best.items())
+
+
+def _reminders(
+    rule: ReminderRule,
+    state: TaskState,
+    due: Due,
+    workdays: Workdays,
+    tz: ZoneInfo,
+    expand: Callable[[str], Sequence[str]],
+) -> list[Notification]:
+    times = _occurrences(rule, due.date, workdays, tz)
+    notes = []
+    for agency, role in _recipients(state, rule.match, rule.roles, expand):
+        base = f"reminder:{rule.name}:{state.task.key}:{due.date.isoformat()}:{agency}"
+        for index, (number, planned) in enumerate(times):
+            expires = planned + rule.catch_up
+            if index + 1 < len(times):
+                expires = min(expires, times[index + 1][1])
+            notes.append(
+                Notification(
+                    key=base if number == 1 else f"{base}:{number}",
+                    kind=rule.kind,
+                    rule=rule.name,
+                    template=rule.template,
+                    agency=agency,
+                    planned_at=planned,
+                    task_key=state.task.key,
+                    due=due.date,
+                    role=role,
+                    expires_at=expires,
+                    cc=rule.cc,
+                )
+            )
+    return notes
+
+
+def _occurrences(rule: ReminderRule, due: date, workdays: Workdays, tz: ZoneInfo) -> list[tuple[int, datetime]]:
+    """(occurrence number, planned time) of a rule for one due date, on workdays.
+
+    Occurrences of a repeating chaser that a long holiday pushes onto the same workday
+    coalesce into the first, so nobody gets the same chaser twice in one morning.
+    """
+    if rule.kind == "reminder":
+        days = [due - rule.offset]
+    elif rule.kind == "due":
+        days = [due]
+    else:
+        step = rule.every or relativedelta()
+        days = [due + rule.offset + step * k for k in range(rule.times)]
+    out: list[tuple[int, datetime]] = []
+    for number, day in enumerate(days, 1):
+        shifted = workdays.previous(day) if day <= due else workdays.next(day)
+        planned = datetime.combine(shifted, rule.at, tzinfo=tz)
+        if not out or planned > out[-1][1]:
+            out.append((number, planned))
+    return out
+
+
+def _digests(
+    rule: DigestRule, agencies: Sequence[str], workdays: Workdays, now: datetime, until: datetime, tz: ZoneInfo
+) -> list[Notification]:
+    """The current period (latest fire at or before now) and the next ones to the horizon.
+
+    Each period expires when the next one is planned: a late digest is only worth
+    sending until a fresher one replaces it.
+    """
+    trigger = rule.trigger(tz)
+    fire = _previous_fire(trigger, now) or trigger.get_next_fire_time(None, now)
+    periods: list[tuple[date, datetime]] = []
+    while fire is not None and (not periods or periods[-1][1] <= until):
+        planned = datetime.combine(workdays.next(fire.date()), fire.timetz())
+        if periods and planned <= periods[-1][1]:
+            periods.pop()
+        periods.append((fire.date(), planned))
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
+    notes = []
+    for (period, planned), (_, expires) in zip(periods, periods[1:]):
+        for agency in agencies:
+            notes.append(
+                Notification(
+                    key=f"digest:{rule.name}:{agency}:{period.isoformat()}",
+                    kind="digest",
+                    rule=rule.name,
+                    template=rule.template,
+                    agency=agency,
+                    planned_at=planned,
+                    period=period.isoformat(),
+                    expires_at=expires,
+                )
+            )
+    return notes
+
+
+def _previous_fire(trigger, now: datetime) -> datetime | None:
+    """The latest fire time at or before ``now``; cron has no "previous", so look back."""
+    back = timedelta(days=1)
+    while back <= _LOOKBACK_LIMIT:
+        fire = trigger.get_next_fire_time(None, now - back)
+        if fire is not None and fire <= now:
+            while (later := trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))) is not None and later <= now:
+                fire = later
+            return fire
+        back *= 2
+    return None
