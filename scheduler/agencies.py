@@ -1,0 +1,312 @@
+"""The agency directory: which office a name in a plan means, and how to reach it.
+
+Plans name agencies the way their authors speak, not the way a mail server needs:
+Zhangzhou's 2018 plan writes 市卫计委 for what the 2019 reform made 漳州市卫生健康委员会,
+and Baoshan's 市卫生计生委 is another office altogether. So a name is resolved within
+the jurisdiction of the document's issuer (``Document.jurisdiction``), in this order:
+
+1. the canonical names and aliases of that jurisdiction's agencies, then its groups
+   (aliases carry the 简称 and the old names that reorganizations left in older plans);
+2. a name that carries a jurisdiction of the directory in front (漳州市卫计委) is looked
+   up in that jurisdiction as its short form (市卫计委), wherever it is written;
+3. canonical names, which are unique across the whole directory, anywhere.
+
+Names compare after NFKC (full-width and half-width alike) with spaces, round brackets,
+、 and commas dropped, so 各县(市、区)人民政府, 各县（市、区）人民政府 and 各县市区人民政府 are
+one name. Nothing else is guessed: a near miss resolves to nothing, and
+:func:`unresolved` reports it with the closest known name, for a person to add an alias.
+
+The directory is built from config.toml's ``[[agencies]]`` and ``[[groups]]`` tables
+by :meth:`Directory.from_config`, which checks every entry and raises a
+:class:`~scheduler.errors.ConfigError` naming the first bad one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from scheduler.errors import ConfigError
+from scheduler.model import Document, Task
+
+# Characters that vary between copies of one name without changing it (after NFKC).
+_NOISE = re.compile(r"[\s()、,]")
+
+# The keys of each table, each with the kind of value it holds, and which are required.
+_TEXT, _NAMES, _SOME = "a non-empty string", "a list of non-empty strings", "a non-empty list of non-empty strings"
+_SCHEMA: dict[str, dict[str, str]] = {
+    "agencies": {"jurisdiction": _TEXT, "name": _TEXT, "aliases": _NAMES, "email": _SOME, "contact": _TEXT},
+    "groups": {"jurisdiction": _TEXT, "name": _TEXT, "aliases": _NAMES, "members": _SOME},
+}
+_REQUIRED: dict[str, tuple[str, ...]] = {
+    "agencies": ("jurisdiction", "name", "email"),
+    "groups": ("jurisdiction", "name", "members"),
+}
+
+# Shorter jurisdiction names than this are matched exactly, never as a suffix.
+_MIN_SUFFIX = 3
+# How alike (difflib ratio) a known name must be to be offered as the closest one.
+_CLOSE = 0.6
+
+
+def _spelling(name: str) -> str:
+    """The form in which two copies of one name compare equal."""
+    return _NOISE.sub("", unicodedata.normalize("NFKC", name))
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """An office that receives reminders, with every name the plans use for it."""
+
+    jurisdiction: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    email: tuple[str, ...] = ()
+    contact: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """A collective name (各县(市、区)人民政府) that stands for several agencies at once.
+
+    ``members`` are canonical agency names of the same jurisdiction.
+    """
+
+    jurisdiction: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A name found in documents that the directory does not know.
+
+    ``where`` lists the places as ``path#number``; ``closest`` is the most alike known
+    name of the same jurisdiction, the likely alias to add.
+    """
+
+    name: str
+    jurisdiction: str | None
+    count: int
+    where: tuple[str, ...]
+    closest: str | None
+
+
+class Directory:
+    """Agencies and groups by jurisdiction, with name resolution and expansion.
+
+    Build it with :meth:`from_config`; the constructor checks consistency (names and
+    aliases unique per jurisdiction, canonical names unique everywhere, group members
+    known) but trusts the shape of its arguments.
+    """
+
+    def __init__(self, agencies: Iterable[Agency], groups: Iterable[Group]) -> None:
+        self._agencies: dict[str, Agency] = {}
+        self._groups: dict[str, Group] = {}
+        self._local: dict[str, dict[str, str]] = {}
+        self._canonical: dict[str, str] = {}
+        self._written: dict[str, dict[str, str]] = {}
+        self._jurisdiction_of: dict[str, str] = {}
+        for agency in agencies:
+            self._register("agencies", agency)
+            self._agencies[agency.name] = agency
+        for group in groups:
+            self._register("groups", group)
+            self._groups[group.name] = replace(group, members=self._members(group))
+
+    @classmethod
+    def from_config(
+        cls,
+        agencies: Sequence[Mapping[str, Any]],
+        groups: Sequence[Mapping[str, Any]],
+        *,
+        validate_email: Callable[[str], str],
+    ) -> Directory:
+        """Check config.toml's tables and build the directory.
+
+        ``validate_email`` returns an address in its normal form or raises
+        ``ValueError``; it is passed in so the directory stays free of mail code.
+        """
+        built: list[Agency] = []
+        for index, entry in enumerate(_tables("agencies", agencies), 1):
+            fields = _fields("agencies", index, entry)
+            email = tuple(_address(fields, value, validate_email) for value in fields["email"])
+            built.append(Agency(**{**fields, "email": email}))
+        return cls(built, (Group(**_fields("groups", index, entry)) for index, entry in enumerate(_tables("groups", groups), 1)))
+
+    @property
+    def agencies(self) -> tuple[Agency, ...]:
+        return tuple(self._agencies.values())
+
+    @property
+    def groups(self) -> tuple[Group, ...]:
+        return tuple(self._groups.values())
+
+    def resolve(self, name: str, jurisdiction: str | None) -> str | None:
+        """The canonical agency or group that ``name`` means in ``jurisdiction``, if any."""
+        key = _spelling(name)
+        home = self._home(jurisdiction)
+        if home is not None and key in self._local[home]:
+            return self._local[home][key]
+        for place, table in self._local.items():
+            short = place[-1] + key[len(place) :]  # 漳州市卫计委 → 市卫计委
+            if key.startswith(place) and short in table:
+                return table[short]
+        return self._canonical.get(key)
+
+    def expand(self, canonical: str) -> tuple[str, ...]:
+        """The agencies a canonical name reaches: a group's members, or the agency itself."""
+        if canonical in self._groups:
+            return self._groups[canonical].members
+        return (self.agency(canonical).name,)
+
+    def agency(self, canonical: str) -> Agency:
+        """The agency of a canonical name; ``KeyError`` for a group or an unknown name."""
+        return self._agencies[canonical]
+
+    def contact(self, name: str) -> Agency:
+        """The agency a rule names as a contact (cc such as 督查室), by canonical name."""
+        canonical = self._canonical.get(_spelling(name))
+        if canonical not in self._agencies:
+            raise ConfigError(f'[[agencies]] has no entry named "{name}", which a rule names as a contact.')
+        return self._agencies[canonical]
+
+    def closest(self, name: str, jurisdiction: str | None) -> str | None:
+        """The known name most like ``name``: of its jurisdiction, or canonical ones."""
+        home = self._home(jurisdiction)
+        known = self._written[home] if home is not None else self._canonical
+        found = difflib.get_close_matches(_spelling(name), list(known), n=1, cutoff=_CLOSE)
+        return known[found[0]] if found else None
+
+    def _home(self, jurisdiction: str | None) -> str | None:
+        """The directory's key for a document's jurisdiction: equal, or one a suffix of the other.
+
+        Parsers write 温州市鹿城区 or 鹿城区 for one district; both find it.
+        """
+        if jurisdiction is None:
+            return None
+        key = _spelling(jurisdiction)
+        if key in self._local:
+            return key
+        matches = [
+            place
+            for place in self._local
+            if min(len(place), len(key)) >= _MIN_SUFFIX and (place.endswith(key) or key.endswith(place))
+        ]
+        return matches[0] if len(matches) == 1 else None
+
+    def _register(self, table: str, entry: Agency | Group) -> None:
+        """Index the entry's names, refusing any that another entry already uses."""
+        where = _label(table, entry.name, entry.jurisdiction)
+        place = _spelling(entry.jurisdiction)
+        local = self._local.setdefault(place, {})
+        written = self._written.setdefault(place, {})
+        key = _spelling(entry.name)
+        if key in self._canonical:
+            other = self._canonical[key]
+            raise ConfigError(f'{where}: the name is already used by "{other}" ({self._jurisdiction_of[other]}).')
+        self._canonical[key] = entry.name
+        self._jurisdiction_of[entry.name] = entry.jurisdiction
+        for index, alias in enumerate((entry.name, *entry.aliases)):
+            key = _spelling(alias)
+            if key in local:
+                what = f'alias "{alias}"' if index else "the name"
+                raise ConfigError(f'{where}: {what} is already used by "{local[key]}".')
+            local[key] = entry.name
+            written[key] = alias
+
+    def _members(self, group: Group) -> tuple[str, ...]:
+        local = self._local[_spelling(group.jurisdiction)]
+        members: dict[str, None] = {}
+        for member in group.members:
+            canonical = local.get(_spelling(member))
+            if canonical not in self._agencies:
+                where = _label("groups", group.name, group.jurisdiction)
+                raise ConfigError(f'{where}: member "{member}" names no agency of {group.jurisdiction}.')
+            members[canonical] = None
+        return tuple(members)
+
+
+def resolve_document(doc: Document, directory: Directory) -> Document:
+    """The document with every agency reference's ``canonical`` filled from the directory."""
+    return replace(doc, tasks=tuple(_resolve_task(task, doc.jurisdiction, directory) for task in doc.tasks))
+
+
+def unresolved(docs: Iterable[Document], directory: Directory) -> list[Unresolved]:
+    """Every name the documents use that the directory does not know, most frequent first.
+
+    Copies of one name that differ only in spelling (full-width brackets, spaces) are
+    counted together under the first one seen.
+    """
+    seen: dict[tuple[str, str | None], tuple[str, list[str]]] = {}
+    for doc in docs:
+        for task in doc.tasks:
+            for ref in task.agencies:
+                if directory.resolve(ref.name, doc.jurisdiction) is None:
+                    _, places = seen.setdefault((_spelling(ref.name), doc.jurisdiction), (ref.name, []))
+                    places.append(f"{doc.path}#{task.number}")
+    found = [
+        Unresolved(name, jurisdiction, len(places), tuple(dict.fromkeys(places)), directory.closest(name, jurisdiction))
+        for (_, jurisdiction), (name, places) in seen.items()
+    ]
+    return sorted(found, key=lambda item: (-item.count, item.jurisdiction or "", item.name))
+
+
+def _resolve_task(task: Task, jurisdiction: str | None, directory: Directory) -> Task:
+    refs = tuple(replace(ref, canonical=directory.resolve(ref.name, jurisdiction)) for ref in task.agencies)
+    return replace(task, agencies=refs)
+
+
+def _label(table: str, name: str, jurisdiction: str) -> str:
+    return f'[[{table}]] "{name}" ({jurisdiction})'
+
+
+def _tables(table: str, entries: Any) -> Sequence[Mapping[str, Any]]:
+    if not isinstance(entries, Sequence) or isinstance(entries, str):
+        raise ConfigError(f"[[{table}]] must be an array of tables.")
+    for index, entry in enumerate(entries, 1):
+        if not isinstance(entry, Mapping):
+            raise ConfigError(f"[[{table}]] entry {index} must be a table.")
+    return entries
+
+
+def _fields(table: str, index: int, entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The entry's values, strings stripped and lists as tuples, after checking the shape."""
+    name, jurisdiction = entry.get("name"), entry.get("jurisdiction")
+    if isinstance(name, str) and name.strip() and isinstance(jurisdiction, str) and jurisdiction.strip():
+        where = _label(table, name.strip(), jurisdiction.strip())
+    else:
+        where = f"[[{table}]] entry {index}"
+    schema = _SCHEMA[table]
+    for key in entry:
+        if key not in schema:
+            raise ConfigError(f'{where}: unknown key "{key}" (known: {", ".join(schema)}).')
+    for key in _REQUIRED[table]:
+        if key not in entry:
+            raise ConfigError(f'{where}: the required key "{key}" is missing.')
+    fields: dict[str, Any] = {}
+    for key, value in entry.items():
+        if schema[key] == _TEXT and isinstance(value, str) and value.strip():
+            fields[key] = value.strip()
+        elif schema[key] != _TEXT and _is_names(value) and (value or schema[key] == _NAMES):
+            fields[key] = tuple(item.strip() for item in value)
+        else:
+            raise ConfigError(f'{where}: "{key}" must be {schema[key]}.')
+    return fields
+
+
+def _is_names(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
+
+
+def _address(fields: Mapping[str, Any], value: str, validate: Callable[[str], str]) -> str:
+    try:
+        return validate(value)
+    except ValueError as exc:
+        where = _label("agencies", fields["name"], fields["jurisdiction"])
+        raise ConfigError(f'{where}: e-mail address "{value}" is malformed ({exc}).') from None
