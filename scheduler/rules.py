@@ -19,7 +19,7 @@ import re
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timezone
+from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any, get_args
 
@@ -87,12 +87,36 @@ class DigestRule:
         return CronTrigger.from_crontab(self.cron, timezone=tz)
 
 
+    def time_of_day(self) -> time:
+        minute, hour = self.cron.split()[:2]
+        return time(int(hour), int(minute))
+
+
 @dataclass(frozen=True, slots=True)
 class RuleSet:
     reminders: tuple[ReminderRule, ...] = ()
     digests: tuple[DigestRule, ...] = ()
     quiet_hours: tuple[time, time] | None = None
-    """(start, end) local times in which nothing is planned; may wrap midnight."""
+    """(start, end) local times in which nothing is sent; may wrap midnight.
+
+    Loading refuses rules whose own send time is quiet, so the planner never plans
+    into them; what is left to hold back is a late send after an outage, which is
+    :meth:`after_quiet_hours`' job at send time.
+    """
+
+    def is_quiet(self, moment: time) -> bool:
+        if self.quiet_hours is None:
+            return False
+        start, end = self.quiet_hours
+        return start <= moment < end if start < end else moment >= start or moment < end
+
+    def after_quiet_hours(self, moment: datetime) -> datetime:
+        """``moment`` itself, or the end of the quiet hours it falls in (same zone)."""
+        if self.quiet_hours is None or not self.is_quiet(moment.time()):
+            return moment
+        end = self.quiet_hours[1]
+        day = moment.date() + timedelta(days=1) if moment.time() >= end else moment.date()
+        return datetime.combine(day, end, tzinfo=moment.tzinfo)
 
 
 def load_rules(paths: Sequence[Path]) -> RuleSet:
@@ -118,7 +142,14 @@ def load_rules(paths: Sequence[Path]) -> RuleSet:
             if quiet is not None:
                 raise RuleError(f"{path}: [quiet_hours] is already set in another rule file; keep one.")
             quiet = _quiet_hours(path, data["quiet_hours"])
-    return RuleSet(tuple(reminders), tuple(digests), quiet)
+    rules = RuleSet(tuple(reminders), tuple(digests), quiet)
+    for rule in (*rules.reminders, *rules.digests):
+        key, moment = ("at", rule.at) if isinstance(rule, ReminderRule) else ("cron", rule.time_of_day())
+        if rules.is_quiet(moment):
+            raise RuleError(
+                f"{seen[rule.name]}: rule {rule.name!r}, key {key!r}: {moment:%H:%M} is inside the quiet hours."
+            )
+    return rules
 
 
 def _read(path: Path) -> dict[str, Any]:
