@@ -1,0 +1,259 @@
+"""A backend that talks SMTP to a real mail server.
+
+One connection serves a whole batch: :meth:`SMTPBackend.open` connects (implicit TLS,
+STARTTLS or plain) and logs in, :meth:`~SMTPBackend.send` runs one mail transaction per
+message, :meth:`~SMTPBackend.close` says QUIT. If the server dropped the connection
+while it sat idle (a closed socket, or a 421 "closing" reply before the message data
+went out) the backend reconnects once and tries again; a connection lost while the data
+was in flight is not retried here, because the server may already hold the message.
+
+How failures are told apart (the dispatcher retries transient ones, gives up on
+permanent ones):
+
+* connection refused, timeouts, a dropped connection, any 4xx reply: transient;
+* a 5xx reply to the sender or the data: permanent;
+* recipients: a message accepted for at least one recipient counts as sent, and the
+  refused ones are listed in the returned reply, which the log keeps; when every
+  recipient is refused the failure is permanent if every refusal was 5xx, else
+  transient;
+* a wrong login, a server without STARTTLS or AUTH, or a certificate that does not
+  verify are not a message's fault: they raise :class:`~scheduler.errors.ConfigError`
+  so the daemon stops with the reason instead of marking messages dead.
+
+The password is kept out of every repr, exception message and log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import smtplib
+import ssl
+from email import policy
+from email.message import EmailMessage
+from email.utils import getaddresses
+
+from scheduler.backends.base import MailBackend
+from scheduler.errors import ConfigError, DeliveryError, InputError
+
+log = logging.getLogger(__name__)
+
+SECURITY = ("ssl", "starttls", "none")
+DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
+_CLOSING = 421  # "service not available, closing transmission channel"
+
+
+class _Dropped(Exception):
+    """The server went away before the message data was sent; reconnecting is safe."""
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}"
+
+
+def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
+    """The envelope sender (From) and recipients (To and Cc) of ``msg``."""
+    senders = getaddresses([str(v) for v in msg.get_all("From", [])])
+    recipients = getaddresses([str(v) for h in ("To", "Cc") for v in msg.get_all(h, [])])
+    if not senders or not senders[0][1]:
+        raise ValueError("the message has no From address")
+    rcpts = list(dict.fromkeys(addr for _, addr in recipients if addr))
+    if not rcpts:
+        raise ValueError("the message has no recipient")
+    return senders[0][1], rcpts
+
+
+class SMTPBackend(MailBackend):
+    """Sends through an SMTP server; see the module docstring for the failure rules."""
+
+    def __init__(
+        self,
+        host: str,
+        port: int | None = None,
+        security: str = "ssl",
+        username: str | None = None,
+        password: str | None = None,
+        timeout: float = 30,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if security not in SECURITY:
+            raise ConfigError(
+                f"mail.smtp.security must be one of {', '.join(SECURITY)}, not {security!r}."
+            )
+        if username and password is None:
+            raise ConfigError(f"The SMTP user {username!r} has no password; set it in the environment.")
+        self.host = host
+        self.port = port or DEFAULT_PORTS[security]
+        self.security = security
+        self.username = username
+        self.timeout = timeout
+        self._password = password
+        self._ssl_context = ssl_context
+        self._conn: smtplib.SMTP | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"SMTPBackend(host={self.host!r}, port={self.port}, security={self.security!r}, "
+            f"username={self.username!r})"
+        )
+
+    @property
+    def _where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    def _scrub(self, text: str) -> str:
+        """``text`` with the password, plain or in its AUTH encodings, masked."""
+        if not self._password:
+            return text
+        secrets = {self._password}
+        for raw in (
+            f"\0{self.username}\0{self._password}",
+            self._password,
+        ):
+            secrets.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
+        for secret in secrets:
+            text = text.replace(secret, "***")
+        return text
+
+    def open(self) -> None:
+        if self._conn is not None:
+            return
+        context = self._ssl_context or ssl.create_default_context()
+        conn: smtplib.SMTP | None = None
+        try:
+            if self.security == "ssl":
+                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            if self.security == "starttls":
+                conn.starttls(context=context)
+            if self.username:
+                conn.login(self.username, self._password or "")
+        except (OSError, UnicodeEncodeError) as exc:
+            if conn is not None:
+                conn.close()
+            raise self._open_error(exc) from None
+        log.debug("connected to %s (%s)", self._where, self.security)
+        self._conn = conn
+
+    def _open_error(self, exc: OSError | UnicodeEncodeError) -> InputError | DeliveryError:
+        where = self._where
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return ConfigError(
+                f"The SMTP server {where} refused the login of user {self.username!r}: "
+                f"{self._scrub(_reply(exc.smtp_code, exc.smtp_error))}."
+            )
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return ConfigError(f"The SMTP server {where} does not support this: {exc}.")
+        if isinstance(exc, UnicodeEncodeError):
+            return ConfigError(
+                f"The SMTP user name or password for {where} has non-ASCII characters, "
+                "which SMTP login cannot carry."
+            )
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return ConfigError(
+                f"The certificate of the SMTP server {where} does not verify: {exc.verify_message}."
+            )
+        if isinstance(exc, smtplib.SMTPResponseException):
+            reply = self._scrub(_reply(exc.smtp_code, exc.smtp_error))
+            return DeliveryError(
+                f"The SMTP server {where} refused the session: {reply}.",
+                permanent=500 <= exc.smtp_code < 600,
+            )
+        reason = exc.strerror or str(exc) or type(exc).__name__
+        return DeliveryError(
+            f"Cannot connect to the SMTP server {where}: {self._scrub(reason)}.", permanent=False
+        )
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (OSError, smtplib.SMTPException):
+            conn.close()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
+
+    def send(self, msg: EmailMessage) -> str:
+        sender, rcpts = envelope(msg)
+        data = msg.as_bytes(policy=policy.SMTP)
+        for retry in (False, True):
+            self.open()
+            try:
+                return self._transact(sender, rcpts, data)
+            except _Dropped as exc:
+                self._drop()
+                reason = str(exc)
+                if not retry:
+                    log.info("SMTP server %s dropped the connection (%s); reconnecting", self._where, reason)
+        raise DeliveryError(
+            f"The SMTP server {self._where} dropped the connection twice: {reason}.",
+            permanent=False,
+        )
+
+    def _transact(self, sender: str, rcpts: list[str], data: bytes) -> str:
+        assert self._conn is not None
+        conn = self._conn
+        try:
+            code, text = conn.mail(sender)
+            if code == _CLOSING:
+                raise _Dropped(_reply(code, text))
+            if code != 250:
+                self._reset()
+                raise self._refused(f"the sender {sender}", code, text)
+            refused: dict[str, str] = {}
+            codes: list[int] = []
+            for rcpt in rcpts:
+                code, text = conn.rcpt(rcpt)
+                if code == _CLOSING:
+                    raise _Dropped(_reply(code, text))
+                if code not in (250, 251):
+                    refused[rcpt] = _reply(code, text)
+                    codes.append(code)
+        except smtplib.SMTPServerDisconnected as exc:
+            raise _Dropped(str(exc) or "connection closed") from None
+        if len(refused) == len(rcpts):
+            self._reset()
+            raise DeliveryError(
+                f"The SMTP server {self._where} refused every recipient: "
+                + "; ".join(f"{r} {reply}" for r, reply in refused.items())
+                + ".",
+                permanent=all(500 <= c < 600 for c in codes),
+            )
+        try:
+            code, text = conn.data(data)
+        except smtplib.SMTPResponseException as exc:
+            self._reset()
+            raise self._refused("the message", exc.smtp_code, exc.smtp_error) from None
+        except OSError as exc:
+            self._drop()
+            raise DeliveryError(
+                f"The connection to the SMTP server {self._where} was lost while sending "
+                f"the message, which may or may not have been accepted: {exc}.",
+                permanent=False,
+            ) from None
+        reply = _reply(code, text)
+        if refused:
+            reply += "; refused: " + "; ".join(f"{r} {why}" for r, why in refused.items())
+        return reply
+
+    def _refused(self, what: str, code: int, text: bytes | str) -> DeliveryError:
+        return DeliveryError(
+            f"The SMTP server {self._where} refused {what}: {self._scrub(_reply(code, text))}.",
+            permanent=500 <= code < 600,
+        )
+
+    def _reset(self) -> None:
+        """Abort the transaction so the connection serves the next message."""
+        try:
+            if self._conn is not None:
+                self._conn.rset()
+        except (OSError, smtplib.SMTPException):
+            self._drop()

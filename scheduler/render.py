@@ -1,0 +1,296 @@
+"""Turn a notice or a digest into the subject, text and HTML of one e-mail.
+
+Each message kind has three jinja2 templates in ``templates/``::
+
+    reminder.subject.j2   one line; whitespace is collapsed, so it may wrap freely
+    reminder.txt.j2       the plain-text body
+    reminder.html.j2      the HTML body, always autoescaped
+
+The four task kinds (``reminder``, ``due``, ``overdue``, ``escalation``) extend the
+shared ``_notice.txt.j2`` / ``_notice.html.j2`` and only say what differs; ``digest``
+stands alone. A user replaces any of these files by naming it in config.toml, e.g.
+``"reminder.txt.j2" = "my/reminder.txt"``; the name, not the path, decides escaping,
+so an override of an ``.html.j2`` template is escaped too.
+
+Templates are checked once, up front (:meth:`Renderer.check` compiles every one and
+renders it with a sample), so a daemon refuses to start on a broken template instead
+of failing at the first send. Every failure is a :class:`TemplateError` that names the
+template and the line.
+
+The context is plain frozen data that the dispatcher fills; templates see its fields
+as top-level names (``task_title``, ``days_left``, ``sections`` …).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import date
+from pathlib import Path
+from types import TracebackType
+
+import jinja2
+
+from scheduler.errors import TemplateError
+
+DEFAULT_DIR = Path(__file__).resolve().parent.parent / "templates"
+KINDS = ("reminder", "due", "overdue", "escalation", "digest")
+PARTS = ("subject", "txt", "html")
+
+# What each role is called in a Chinese work plan (model.Role).
+ROLE_NAMES = {"lead": "牵头", "support": "配合", "responsible": "责任"}
+
+
+@dataclass(frozen=True)
+class TaskNotice:
+    """What a reminder, due, overdue or escalation message says about one task.
+
+    ``days_left`` is negative once the deadline has passed; ``others`` lists the other
+    agencies on the task with their roles, so each knows whom to coordinate with.
+    """
+
+    kind: str
+    agency: str
+    role: str | None
+    task_key: str
+    task_number: str
+    task_title: str
+    task_text: str
+    document_title: str
+    document_number: str | None
+    deadline_text: str
+    due: date
+    precision: str | None
+    days_left: int
+    others: tuple[tuple[str, str], ...]
+    done_command: str
+
+
+@dataclass(frozen=True)
+class DigestLine:
+    """One task in a digest section; ``due`` and ``days_left`` are None when undated."""
+
+    task_key: str
+    task_number: str
+    task_title: str
+    deadline_text: str
+    due: date | None
+    days_left: int | None
+    role: str | None
+    status: str
+    done_at: date | None
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """One document's tasks in a digest; ``undated`` holds starts and no-date tasks."""
+
+    document_title: str
+    document_number: str | None
+    overdue: tuple[DigestLine, ...]
+    due_soon: tuple[DigestLine, ...]
+    undated: tuple[DigestLine, ...]
+    completed: tuple[DigestLine, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    """An agency's digest for one period, grouped by document."""
+
+    agency: str
+    as_of: date
+    period: str
+    window_days: int
+    sections: tuple[DigestSection, ...]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A message's parts, ready for :func:`scheduler.mail.build_message`."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def cn_date(value: date | None) -> str:
+    """A date the way Chinese documents write it, 2019年11月1日."""
+    if value is None:
+        return "无明确时限"
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def role_name(role: str | None) -> str:
+    """The Chinese name of a role; an unknown role shows as written."""
+    return ROLE_NAMES.get(role, role) if role else "责任"
+
+
+def days_phrase(days_left: int | None) -> str:
+    """Days left or overdue as a reader says it: 还有3天 / 今日到期 / 已逾期5天."""
+    if days_left is None:
+        return "无明确时限"
+    if days_left > 0:
+        return f"还有{days_left}天"
+    if days_left == 0:
+        return "今日到期"
+    return f"已逾期{-days_left}天"
+
+
+def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=loader,
+        autoescape=autoescape,
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(cn_date=cn_date, role=role_name, days=days_phrase)
+    return env
+
+
+def _innermost(tb: TracebackType | None, files: Mapping[str, str]) -> tuple[str, int] | None:
+    """The template name and line of the innermost frame jinja2 mapped back to a template."""
+    found = None
+    while tb is not None:
+        name = files.get(tb.tb_frame.f_code.co_filename)
+        if name is not None:
+            found = name, tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+class Renderer:
+    """Renders messages from the default templates and the user's overrides."""
+
+    def __init__(self, overrides: Mapping[str, Path] = {}) -> None:
+        unknown = sorted(set(overrides) - set(self.template_names(DEFAULT_DIR)))
+        if unknown:
+            raise TemplateError(
+                f"Template override {unknown[0]!r} names no template; "
+                f"use one of {', '.join(self.template_names(DEFAULT_DIR))}."
+            )
+        self._overrides = {name: Path(path) for name, path in overrides.items()}
+        self._files = {str(DEFAULT_DIR / name): name for name in self.template_names()}
+        self._files.update({str(path): name for name, path in self._overrides.items()})
+        loader = jinja2.ChoiceLoader(
+            [
+                jinja2.FunctionLoader(self._load_override),
+                jinja2.FileSystemLoader(DEFAULT_DIR),
+            ]
+        )
+        self._plain = _environment(loader, autoescape=False)
+        self._html = _environment(loader, autoescape=True)
+
+    @staticmethod
+    def template_names(directory: Path = DEFAULT_DIR) -> list[str]:
+        """Every template a user may override, shared parts included."""
+        return sorted(p.name for p in directory.glob("*.j2"))
+
+    def _load_override(self, name: str) -> tuple[str, str, object] | None:
+        path = self._overrides.get(name)
+        if path is None:
+            return None
+        try:
+            source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise TemplateError(f"Template {name!r} cannot be read from {path}: {exc}.") from None
+        mtime = path.stat().st_mtime
+        return source, str(path), lambda: path.stat().st_mtime == mtime
+
+    def _where(self, name: str) -> str:
+        path = self._overrides.get(name)
+        return f"{name!r} ({path})" if path else repr(name)
+
+    def _template(self, kind: str, part: str) -> jinja2.Template:
+        name = f"{kind}.{part}.j2"
+        env = self._html if part == "html" else self._plain
+        try:
+            return env.get_template(name)
+        except jinja2.TemplateSyntaxError as exc:
+            culprit = exc.name or name
+            raise TemplateError(
+                f"Template {self._where(culprit)} has a syntax error at line {exc.lineno}: "
+                f"{exc.message}."
+            ) from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(f"Template {exc.name!r} is missing (needed by {name!r}).") from None
+
+    def check(self) -> None:
+        """Compile every template and render it with a sample, so errors surface at start."""
+        for kind in KINDS:
+            self.render(kind, sample(kind))
+
+    def render(self, template: str, context: TaskNotice | Digest) -> Rendered:
+        """Render the three parts of message kind ``template`` for ``context``."""
+        if template not in KINDS:
+            raise TemplateError(f"No message template is called {template!r}.")
+        values = {f.name: getattr(context, f.name) for f in fields(context)}
+        parts = {}
+        for part in PARTS:
+            tmpl = self._template(template, part)
+            try:
+                parts[part] = tmpl.render(values)
+            except TemplateError:
+                raise
+            except Exception as exc:
+                name, line = _innermost(exc.__traceback__, self._files) or (tmpl.name, None)
+                at = f" at line {line}" if line else ""
+                raise TemplateError(f"Template {self._where(name)} fails{at}: {exc}.") from None
+        subject = re.sub(r"\s+", " ", parts["subject"]).strip()
+        return Rendered(subject=subject, text=parts["txt"], html=parts["html"])
+
+
+def sample(kind: str) -> TaskNotice | Digest:
+    """A context that exercises every field, for :meth:`Renderer.check` and previews."""
+    as_of = date(2019, 11, 1)
+    if kind == "digest":
+        line = DigestLine(
+            task_key="漳政办〔2018〕98号#二.(三)",
+            task_number="二.(三)",
+            task_title="完善家庭医生签约服务",
+            deadline_text="2019年底前",
+            due=date(2019, 12, 31),
+            days_left=60,
+            role="lead",
+            status="open",
+            done_at=None,
+        )
+        late = DigestLine(
+            "k#1", "一.(二)", "建立签约服务考核机制", "2019年9月", date(2019, 9, 30), -32,
+            "support", "open", None,
+        )
+        undated = DigestLine(
+            "k#2", "一.(一)", "持续推进分级诊疗", "持续推进", None, None, "support", "open", None
+        )
+        done = DigestLine(
+            "k#3", "三.(二)", "建立督查机制", "2019年10月", date(2019, 10, 31), -1,
+            "responsible", "done", date(2019, 10, 20),
+        )
+        section = DigestSection(
+            document_title="漳州市推进家庭医生签约服务实施方案",
+            document_number="漳政办〔2018〕98号",
+            overdue=(late,),
+            due_soon=(line,),
+            undated=(undated,),
+            completed=(done,),
+        )
+        return Digest("漳州市卫生健康委员会", as_of, "2019-W44", 30, (section,))
+    return TaskNotice(
+        kind=kind,
+        agency="漳州市人民政府督查室" if kind == "escalation" else "漳州市卫生健康委员会",
+        role=None if kind == "escalation" else "lead",
+        task_key="漳政办〔2018〕98号#二.(三)",
+        task_number="二.(三)",
+        task_title="完善家庭医生签约服务",
+        task_text="到2019年底,家庭医生签约服务覆盖率达到35%以上。",
+        document_title="漳州市推进家庭医生签约服务实施方案",
+        document_number="漳政办〔2018〕98号",
+        deadline_text="2019年底前",
+        due=date(2019, 12, 31),
+        precision="year",
+        days_left={"reminder": 7, "due": 0}.get(kind, -3),
+        others=(("漳州市财政局", "support"), ("漳州市人力资源和社会保障局", "support")),
+        done_command='duban done "漳政办〔2018〕98号#二.(三)"',
+    )

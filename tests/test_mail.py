@@ -1,0 +1,137 @@
+"""Building messages: encoding, threading, stable ids and header safety."""
+
+import email
+from datetime import datetime, timezone
+from email import policy
+
+import pytest
+
+from scheduler.mail import MAX_SUBJECT, build_message, clean_subject, message_id, validate_address
+from scheduler.render import Rendered
+
+SENDER = "督查室 <duban@zhangzhou.example>"
+NOW = datetime(2019, 11, 1, 9, 0, tzinfo=timezone.utc)
+RENDERED = Rendered(subject="【督办提醒】二.(三) 完善家庭医生签约服务", text="文本正文\n第二行\n", html="<p>网页正文</p>")
+
+
+def build(rendered=RENDERED, **kw):
+    args = dict(sender=SENDER, to=["漳州市卫生健康委员会 <wjw@zhangzhou.example>"], key="reminder:r:k:2019-12-31:a", thread="k", now=NOW)
+    args.update(kw)
+    return build_message(rendered, **args)
+
+
+def reparse(msg):
+    """What a recipient's client sees: the bytes on the wire, parsed again."""
+    return email.message_from_bytes(msg.as_bytes(), policy=policy.default)
+
+
+def test_round_trip_keeps_chinese_subject_names_and_bodies():
+    got = reparse(build(cc=["财政局 <czj@zhangzhou.example>"]))
+    assert got["Subject"] == RENDERED.subject
+    assert got["From"].addresses[0].display_name == "督查室"
+    assert got["To"].addresses[0].display_name == "漳州市卫生健康委员会"
+    assert got["Cc"].addresses[0].addr_spec == "czj@zhangzhou.example"
+    assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == RENDERED.text
+    assert got.get_body(("html",)).get_content().strip() == RENDERED.html
+    assert got.get_content_type() == "multipart/alternative"
+    assert got["Auto-Submitted"] == "auto-generated"
+    assert got["Date"].datetime == NOW
+
+
+def test_wire_format_is_ascii_with_short_lines():
+    raw = build(rendered=Rendered("很长的主题" * 20, "正文" * 500, "<p>" + "网页" * 500 + "</p>")).as_bytes()
+    assert raw.isascii()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 78
+    assert b"=?utf-8?" in raw
+
+
+def test_message_id_is_stable_per_key_and_differs_between_keys():
+    assert message_id("k1", "zhangzhou.example") == message_id("k1", "zhangzhou.example")
+    assert message_id("k1", "zhangzhou.example") != message_id("k2", "zhangzhou.example")
+    assert message_id("k1", "zhangzhou.example").endswith("@zhangzhou.example>")
+    assert build()["Message-ID"] == build(now=datetime(2020, 1, 1, tzinfo=timezone.utc))["Message-ID"]
+    assert build()["Message-ID"] == message_id("reminder:r:k:2019-12-31:a", "zhangzhou.example")
+
+
+def test_messages_of_one_task_thread_under_one_root():
+    first = build(key="reminder:r:k:2019-12-31:a")
+    second = build(key="overdue:r:k:2019-12-31:a")
+    other = build(key="reminder:r:k2:2019-12-31:a", thread="k2")
+    assert first["References"] == second["References"] == first["In-Reply-To"]
+    assert first["References"] != other["References"]
+    assert first["Message-ID"] != second["Message-ID"]
+
+
+def test_digest_has_no_thread_headers():
+    msg = build(key="digest:weekly:a:2019-W44", thread=None)
+    assert msg["References"] is None and msg["In-Reply-To"] is None
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "标题\r\nBcc: victim@evil.example",
+        "标题\nX-Injected: yes",
+        "标题\rX-Injected: yes",
+        "标题\u2028X-Injected: yes",
+        "标题\x00\x1b[31m",
+    ],
+)
+def test_document_text_cannot_inject_headers(subject):
+    msg = build(rendered=Rendered(subject, "t", "h"))
+    got = reparse(msg)
+    assert got["Bcc"] is None and got["X-Injected"] is None
+    assert "\n" not in got["Subject"] and "\r" not in got["Subject"]
+    assert got["Subject"].startswith("标题 ")
+
+
+def test_overlong_subject_is_cut():
+    assert len(clean_subject("督" * 500)) == MAX_SUBJECT
+    assert clean_subject("督" * 500).endswith("…")
+    assert clean_subject("  短  标题 ") == "短 标题"
+    assert clean_subject("\r\n") == "督办通知"
+
+
+def test_build_refuses_no_recipient_and_bad_addresses():
+    with pytest.raises(ValueError, match="no recipient"):
+        build(to=[])
+    with pytest.raises(ValueError, match="wjw@"):
+        build(to=["wjw@"])
+
+
+@pytest.mark.parametrize(
+    ("addr", "normalized"),
+    [
+        ("wjw@zhangzhou.example", "wjw@zhangzhou.example"),
+        ("督查室 <duban@zhangzhou.example>", "督查室 <duban@zhangzhou.example>"),
+        ("<wjw@zhangzhou.example>", "wjw@zhangzhou.example"),
+        ('"督查室" <duban@zhangzhou.example>', "督查室 <duban@zhangzhou.example>"),
+        ("a@政府.cn", "a@政府.cn"),
+    ],
+)
+def test_valid_addresses(addr, normalized):
+    assert validate_address(addr) == normalized
+
+
+@pytest.mark.parametrize(
+    ("addr", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("wjw", "not a valid e-mail address"),
+        ("wjw@", "not an e-mail address"),
+        ("wjw@zhangzhou", "not a valid host name"),
+        ("wjw@zhang_zhou.example", "not a valid host name"),
+        ("wjw@-zz.example", "not a valid host name"),
+        ("a@@b.example", "not a valid e-mail address"),
+        ("a b@zz.example", "not a valid e-mail address"),
+        ("<wjw@zz.example", "not a valid e-mail address"),
+        ("a@zz.example, b@zz.example", "exactly one address"),
+        ("组: a@zz.example;", "exactly one address"),
+        ("张三@zz.example", "non-ASCII"),
+        ("wjw@zz.example\r\nBcc: x@evil.example", "line break"),
+    ],
+)
+def test_invalid_addresses_say_why(addr, reason):
+    with pytest.raises(ValueError, match=reason):
+        validate_address(addr)
