@@ -132,12 +132,10 @@ class Directory:
         ``validate_email`` returns an address in its normal form or raises
         ``ValueError``; it is passed in so the directory stays free of mail code.
         """
-        built: list[Agency] = []
-        for index, entry in enumerate(_tables("agencies", agencies), 1):
-            fields = _fields("agencies", index, entry)
-            email = tuple(_address(fields, value, validate_email) for value in fields["email"])
-            built.append(Agency(**{**fields, "email": email}))
-        return cls(built, (Group(**_fields("groups", index, entry)) for index, entry in enumerate(_tables("groups", groups), 1)))
+        return cls(
+            [_agency(_fields("agencies", i, e), validate_email) for i, e in enumerate(_tables("agencies", agencies), 1)],
+            [Group(**_fields("groups", i, e)) for i, e in enumerate(_tables("groups", groups), 1)],
+        )
 
     @property
     def agencies(self) -> tuple[Agency, ...]:
@@ -153,10 +151,10 @@ class Directory:
         home = self._home(jurisdiction)
         if home is not None and key in self._local[home]:
             return self._local[home][key]
-        for place, table in self._local.items():
-            short = place[-1] + key[len(place) :]  # 漳州市卫计委 → 市卫计委
-            if key.startswith(place) and short in table:
-                return table[short]
+        for end in range(1, len(key)):
+            place, short = key[:end], key[end - 1 :]  # 漳州市卫计委 → 漳州市, 市卫计委
+            if short in self._local.get(place, {}):
+                return self._local[place][short]
         return self._canonical.get(key)
 
     def expand(self, canonical: str) -> tuple[str, ...]:
@@ -304,9 +302,13 @@ def _is_names(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
 
 
-def _address(fields: Mapping[str, Any], value: str, validate: Callable[[str], str]) -> str:
-    try:
-        return validate(value)
-    except ValueError as exc:
-        where = _label("agencies", fields["name"], fields["jurisdiction"])
-        raise ConfigError(f'{where}: e-mail address "{value}" is malformed ({exc}).') from None
+def _agency(fields: dict[str, Any], validate_email: Callable[[str], str]) -> Agency:
+    """The agency of a checked entry, its addresses in the mail layer's normal form."""
+    email = []
+    for value in fields["email"]:
+        try:
+            email.append(validate_email(value))
+        except ValueError as exc:
+            where = _label("agencies", fields["name"], fields["jurisdiction"])
+            raise ConfigError(f'{where}: e-mail address "{value}" is malformed ({exc}).') from None
+    return Agency(**{**fields, "email": tuple(email)})

@@ -258,7 +258,8 @@ def test_an_empty_directory_resolves_nothing() -> None:
 
 
 def task(number: str, *names: str) -> Task:
-    return Task(key=f"k{number}", number=number, title="t", text="t", agencies=tuple(AgencyRef(n, "responsible") for n in names))
+    refs = tuple(AgencyRef(name, "responsible") for name in names)
+    return Task(key=f"k{number}", number=number, title="t", text="t", agencies=refs)
 
 
 def test_resolve_document_fills_every_canonical_and_leaves_the_rest(directory: Directory) -> None:
@@ -445,3 +446,17 @@ def test_sample_config_has_the_escalation_contact(sample: Directory) -> None:
 
 def test_sample_addresses_are_placeholders(sample: Directory) -> None:
     assert all(address.endswith(".example") for entry in sample.agencies for address in entry.email)
+
+
+def test_every_sample_name_resolves_to_its_own_entry_in_any_width(sample: Directory) -> None:
+    entries = [*sample.agencies, *sample.groups]
+    wide = str.maketrans("(),", "（），")
+    wrong = [
+        (entry.jurisdiction, written)
+        for entry in entries
+        for written in (entry.name, *entry.aliases)
+        for spelling in (written, written.translate(wide))
+        if sample.resolve(spelling, entry.jurisdiction) != entry.name
+    ]
+    assert wrong == []
+    assert len(entries) > 90
