@@ -1,0 +1,151 @@
+"""The store: documents, tasks and the notification log, on SQLite or PostgreSQL.
+
+A :class:`Store` wraps one SQLAlchemy engine. Every method is one transaction, so a
+method either happens entirely or not at all; methods that write begin with the write
+lock on SQLite (``BEGIN IMMEDIATE``) and lock only the rows they claim on PostgreSQL.
+
+    store = Store("sqlite:///duban.db")
+    store.migrate()                                   # alembic upgrade head
+    store.save_document(doc, digest=..., now=now)     # tasks upserted by key
+    store.reconcile(planner_output, now=now)          # the log matches the rules
+    for entry in store.claim_due(now=now, owner="host:pid", lease=timedelta(minutes=5), limit=50):
+        ...                                           # render, send, then
+        store.mark_sent(entry.key, owner="host:pid", at=now, message_id=..., reply=...)
+
+The schema comes only from the Alembic migrations in ``scheduler/migrations``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from scheduler.model import Document, Notification, TaskState
+from scheduler.store import documents, log
+from scheduler.store.documents import SaveResult
+from scheduler.store.engine import make_engine, migrate, writing
+from scheduler.store.lock import daemon_lock
+from scheduler.store.log import LeaseLost, LogEntry, ReconcileResult
+from scheduler.store.schema import notifications
+
+__all__ = ["LeaseLost", "LogEntry", "ReconcileResult", "SaveResult", "Store"]
+
+
+class Store:
+    """duban's database. ``engine`` is public so APScheduler's job store can share it."""
+
+    def __init__(self, url: str) -> None:
+        self.engine: sa.Engine = make_engine(url)
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # documents and tasks
+
+    def save_document(self, doc: Document, *, digest: str, now: datetime) -> SaveResult:
+        with writing(self.engine) as connection:
+            return documents.save_document(connection, doc, digest=digest, now=now)
+
+    def task_states(self, *, include_removed: bool = False) -> list[TaskState]:
+        with self.engine.begin() as connection:
+            return documents.task_states(connection, include_removed=include_removed)
+
+    def find_task(self, ref: str) -> TaskState:
+        with self.engine.begin() as connection:
+            return documents.find_task(connection, ref)
+
+    def mark_done(self, key: str, *, at: datetime, note: str | None) -> None:
+        with writing(self.engine) as connection:
+            documents.set_status(connection, key, "done", at=at, note=note)
+
+    def reopen(self, key: str, *, at: datetime, note: str | None = None) -> None:
+        with writing(self.engine) as connection:
+            documents.set_status(connection, key, "open", at=at, note=note)
+
+    def extend(self, key: str, new_due: date, *, reason: str, by: str, at: datetime) -> None:
+        with writing(self.engine) as connection:
+            documents.extend(connection, key, new_due, reason=reason, by=by, at=at)
+
+    # the notification log
+
+    def reconcile(
+        self,
+        desired: Iterable[Notification],
+        *,
+        now: datetime,
+        reason: str = log.CANCEL_REASON,
+    ) -> ReconcileResult:
+        with writing(self.engine) as connection:
+            return log.reconcile(connection, desired, now=now, reason=reason)
+
+    def claim_due(
+        self, *, now: datetime, owner: str, lease: timedelta, limit: int
+    ) -> list[LogEntry]:
+        with writing(self.engine) as connection:
+            return log.claim_due(connection, now=now, owner=owner, lease=lease, limit=limit)
+
+    def mark_sent(
+        self, key: str, *, owner: str, at: datetime, message_id: str, reply: str
+    ) -> None:
+        self._finish(
+            key, owner, at, status="sent", sent_at=at, message_id=message_id, reply=reply
+        )
+
+    def mark_failed(
+        self,
+        key: str,
+        *,
+        owner: str,
+        error: str,
+        retry_at: datetime,
+        at: datetime | None = None,
+    ) -> None:
+        self._finish(key, owner, at, status="failed", error=error, retry_at=retry_at)
+
+    def mark_dead(
+        self, key: str, *, owner: str, error: str, at: datetime | None = None
+    ) -> None:
+        self._finish(key, owner, at, status="dead", error=error, retry_at=None)
+
+    def mark_skipped(
+        self, key: str, *, owner: str, reason: str, at: datetime | None = None
+    ) -> None:
+        self._finish(key, owner, at, status="skipped", reason=reason, retry_at=None)
+
+    def release(self, key: str, *, owner: str, at: datetime | None = None) -> None:
+        """Give a claimed row back unsent; the attempt it counted did not happen."""
+        self._finish(
+            key, owner, at, status="planned", owner=None, attempts=notifications.c.attempts - 1
+        )
+
+    def _finish(self, key: str, holder: str, at: datetime | None, **values: object) -> None:
+        """``at`` defaults to the clock: it only stamps ``updated_at``."""
+        with writing(self.engine) as connection:
+            log.finish(connection, key, holder=holder, at=at or log.utcnow(), **values)
+
+    def entries(
+        self,
+        *,
+        status: Sequence[str] = (),
+        since: datetime | None = None,
+        agency: str | None = None,
+        kinds: Sequence[str] = (),
+    ) -> list[LogEntry]:
+        """Log rows, oldest planned first; ``since`` bounds ``planned_at`` from below."""
+        with self.engine.begin() as connection:
+            return log.entries(
+                connection, status=status, since=since, agency=agency, kinds=kinds
+            )
+
+    def counts(self) -> dict[str, int]:
+        with self.engine.begin() as connection:
+            return log.counts(connection)
+
+    def daemon_lock(self, owner: str) -> AbstractContextManager[bool]:
+        return daemon_lock(self.engine, owner)

@@ -1,0 +1,297 @@
+"""The notification log: every message the rules want, and what became of it.
+
+Each row is one notification with a unique key; the unique constraint is what makes
+planning, dispatching and restarting idempotent. A row moves::
+
+    planned ──claim──▶ claimed ──▶ sent            (final, never changed again)
+       │                  │──────▶ failed ──claim when retry_at ≤ now──▶ claimed …
+       │                  │──────▶ dead            (final: a permanent rejection)
+       │                  │──────▶ skipped         (final: too late, by the catch-up policy)
+       │                  └──────▶ planned         (released on a clean shutdown)
+       └──reconcile──▶ cancelled ──reconcile──▶ planned (wanted again)
+
+A claim is a lease: a dispatcher that dies leaves its rows claimed until
+``lease_until``, after which any dispatcher may claim them again. Every transition out
+of ``claimed`` is guarded by the owner, so a dispatcher whose lease ran out cannot
+overwrite what the new owner records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from scheduler.errors import DubanError
+from scheduler.model import Notification
+from scheduler.store.schema import notifications as log
+
+STATUSES = ("planned", "claimed", "sent", "failed", "dead", "cancelled", "skipped")
+# Columns the rules decide; reconcile rewrites them on a still-planned row.
+PLAN_COLUMNS = (
+    "kind",
+    "rule",
+    "template",
+    "agency",
+    "task_key",
+    "due",
+    "role",
+    "period",
+    "cc",
+    "planned_at",
+    "expires_at",
+)
+CANCEL_REASON = "no longer planned by the rules"
+BATCH = 500
+
+
+class LeaseLost(DubanError):
+    """A dispatcher tried to record the outcome of a row it no longer holds."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One row of the log, every datetime aware UTC."""
+
+    key: str
+    kind: str
+    rule: str
+    template: str
+    agency: str
+    task_key: str | None
+    due: date | None
+    role: str | None
+    period: str | None
+    cc: tuple[str, ...]
+    planned_at: datetime
+    expires_at: datetime | None
+    status: str
+    attempts: int
+    owner: str | None
+    lease_until: datetime | None
+    retry_at: datetime | None
+    sent_at: datetime | None
+    message_id: str | None
+    reply: str | None
+    error: str | None
+    reason: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcileResult:
+    """How the log changed to match the desired notifications.
+
+    ``restored`` counts cancelled rows wanted again; ``unchanged`` counts desired keys
+    left as they were (still planned as wanted, or already claimed, sent, failed …).
+    """
+
+    added: int = 0
+    updated: int = 0
+    restored: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+def _entry(row: sa.Row) -> LogEntry:
+    values = row._asdict()
+    values.pop("id")
+    values["cc"] = tuple(values["cc"])
+    return LogEntry(**values)
+
+
+def _plan(notification: Notification) -> dict[str, Any]:
+    values = {column: getattr(notification, column) for column in PLAN_COLUMNS}
+    values["cc"] = list(notification.cc)
+    return values
+
+
+def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, BATCH)):
+        yield batch
+
+
+def _insert(dialect: str):
+    return (postgresql if dialect == "postgresql" else sqlite).insert(log)
+
+
+def reconcile(
+    connection: sa.Connection,
+    desired: Iterable[Notification],
+    *,
+    now: datetime,
+    reason: str = CANCEL_REASON,
+) -> ReconcileResult:
+    wanted: dict[str, Notification] = {}
+    for notification in desired:
+        if notification.key in wanted:
+            raise ValueError(f"two desired notifications share the key {notification.key!r}")
+        wanted[notification.key] = notification
+    plan_columns = [log.c[column] for column in PLAN_COLUMNS]
+    live = {
+        row.key: row
+        for row in connection.execute(
+            sa.select(log.c.key, log.c.status, *plan_columns).where(
+                log.c.status.in_(("planned", "failed"))
+            )
+        )
+    }
+    cancelled = {
+        key
+        for batch in _batches(wanted)
+        for key in connection.execute(
+            sa.select(log.c.key).where(log.c.status == "cancelled", log.c.key.in_(batch))
+        ).scalars()
+    }
+
+    added = 0
+    new = [n for key, n in wanted.items() if key not in live and key not in cancelled]
+    for batch in _batches(new):
+        rows = [
+            {
+                "key": n.key,
+                **_plan(n),
+                "status": "planned",
+                "attempts": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for n in batch
+        ]
+        inserted = connection.execute(
+            _insert(connection.dialect.name)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[log.c.key])
+            .returning(log.c.key)
+        )
+        added += len(inserted.all())
+
+    updated = 0
+    for key, row in live.items():
+        if key not in wanted or row.status != "planned":
+            continue
+        plan = _plan(wanted[key])
+        if all(plan[column] == getattr(row, column) for column in PLAN_COLUMNS):
+            continue
+        updated += connection.execute(
+            sa.update(log)
+            .where(log.c.key == key, log.c.status == "planned")
+            .values(**plan, updated_at=now)
+        ).rowcount
+
+    restored = 0
+    for key in cancelled:
+        restored += connection.execute(
+            sa.update(log)
+            .where(log.c.key == key, log.c.status == "cancelled")
+            .values(**_plan(wanted[key]), status="planned", reason=None, updated_at=now)
+        ).rowcount
+
+    dropped = 0
+    for batch in _batches(key for key in live if key not in wanted):
+        dropped += connection.execute(
+            sa.update(log)
+            .where(log.c.key.in_(batch), log.c.status.in_(("planned", "failed")))
+            .values(status="cancelled", reason=reason, retry_at=None, updated_at=now)
+        ).rowcount
+
+    return ReconcileResult(
+        added=added,
+        updated=updated,
+        restored=restored,
+        cancelled=dropped,
+        unchanged=len(wanted) - added - updated - restored,
+    )
+
+
+def claim_due(
+    connection: sa.Connection, *, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[LogEntry]:
+    """Lease the rows due at ``now``, oldest first; concurrent claimers get disjoint rows.
+
+    On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED``, so a
+    second dispatcher passes over them instead of waiting; on SQLite the caller's
+    ``BEGIN IMMEDIATE`` already serializes claimers.
+    """
+    claimable = (
+        (log.c.status == "planned")
+        | ((log.c.status == "failed") & (log.c.retry_at <= now))
+        | ((log.c.status == "claimed") & (log.c.lease_until <= now))
+    )
+    ids = (
+        connection.execute(
+            sa.select(log.c.id)
+            .where(claimable, log.c.planned_at <= now)
+            .order_by(log.c.planned_at, log.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    if not ids:
+        return []
+    rows = connection.execute(
+        sa.update(log)
+        .where(log.c.id.in_(ids))
+        .values(
+            status="claimed",
+            owner=owner,
+            lease_until=now + lease,
+            attempts=log.c.attempts + 1,
+            updated_at=now,
+        )
+        .returning(*log.c)
+    ).all()
+    return sorted((_entry(row) for row in rows), key=lambda e: (e.planned_at, e.key))
+
+
+def finish(
+    connection: sa.Connection, key: str, *, holder: str, at: datetime, **values: Any
+) -> None:
+    """Move a row out of ``claimed``, provided ``holder`` still holds it."""
+    count = connection.execute(
+        sa.update(log)
+        .where(log.c.key == key, log.c.status == "claimed", log.c.owner == holder)
+        .values(**values, lease_until=None, updated_at=at)
+    ).rowcount
+    if count != 1:
+        raise LeaseLost(f"notification {key!r} is not claimed by {holder!r}; its lease was lost.")
+
+
+def entries(
+    connection: sa.Connection,
+    *,
+    status: Sequence[str],
+    since: datetime | None,
+    agency: str | None,
+    kinds: Sequence[str],
+) -> list[LogEntry]:
+    query = sa.select(log).order_by(log.c.planned_at, log.c.key)
+    if status:
+        query = query.where(log.c.status.in_(status))
+    if since is not None:
+        query = query.where(log.c.planned_at >= since)
+    if agency is not None:
+        query = query.where(log.c.agency == agency)
+    if kinds:
+        query = query.where(log.c.kind.in_(kinds))
+    return [_entry(row) for row in connection.execute(query)]
+
+
+def counts(connection: sa.Connection) -> dict[str, int]:
+    found = dict(
+        connection.execute(sa.select(log.c.status, sa.func.count()).group_by(log.c.status)).all()
+    )
+    return {status: found.get(status, 0) for status in STATUSES}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,377 @@
+"""The notification log's invariants, on SQLite and PostgreSQL through one suite."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler.model import Notification
+from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2019, 11, 1, 9, 0, tzinfo=SHANGHAI)
+LEASE = timedelta(minutes=5)
+UTC = timezone.utc
+
+
+def note(n: int, *, hours: int = 0, **fields) -> Notification:
+    values = {
+        "key": f"reminder:r7:zz:二.({n}):2019-11-30:市卫健委",
+        "kind": "reminder",
+        "rule": "r7",
+        "template": "reminder",
+        "agency": "漳州市卫生健康委员会",
+        "planned_at": NOW + timedelta(hours=hours),
+        "task_key": f"zz:二.({n})",
+        "due": date(2019, 11, 30),
+        "role": "lead",
+        "cc": ("督查室",),
+    }
+    return Notification(**{**values, **fields})
+
+
+def by_key(store: Store) -> dict[str, LogEntry]:
+    return {entry.key: entry for entry in store.entries()}
+
+
+def claim(store: Store, owner: str = "a", *, now: datetime = NOW, limit: int = 10) -> list[str]:
+    return [e.key for e in store.claim_due(now=now, owner=owner, lease=LEASE, limit=limit)]
+
+
+def test_reconcile_inserts_and_round_trips_every_field(store: Store) -> None:
+    wanted = note(1, expires_at=NOW + timedelta(days=2), period="2019-11")
+    assert store.reconcile([wanted], now=NOW) == ReconcileResult(added=1)
+    (entry,) = store.entries()
+    assert entry == LogEntry(
+        key=wanted.key,
+        kind="reminder",
+        rule="r7",
+        template="reminder",
+        agency="漳州市卫生健康委员会",
+        task_key="zz:二.(1)",
+        due=date(2019, 11, 30),
+        role="lead",
+        period="2019-11",
+        cc=("督查室",),
+        planned_at=NOW,
+        expires_at=NOW + timedelta(days=2),
+        status="planned",
+        attempts=0,
+        owner=None,
+        lease_until=None,
+        retry_at=None,
+        sent_at=None,
+        message_id=None,
+        reply=None,
+        error=None,
+        reason=None,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    assert entry.planned_at.tzinfo == UTC
+
+
+def test_reconcile_twice_changes_nothing(store: Store) -> None:
+    desired = [note(n) for n in range(3)]
+    store.reconcile(desired, now=NOW)
+    before = store.entries()
+    assert store.reconcile(desired, now=NOW + LEASE) == ReconcileResult(unchanged=3)
+    assert store.entries() == before
+
+
+def test_reconcile_moves_planned_rows_when_the_rule_moves_them(store: Store) -> None:
+    store.reconcile([note(1), note(2)], now=NOW)
+    moved = note(1, hours=24, expires_at=NOW + timedelta(days=3), template="reminder2")
+    assert store.reconcile([moved, note(2)], now=NOW) == ReconcileResult(updated=1, unchanged=1)
+    entry = by_key(store)[moved.key]
+    assert (entry.planned_at, entry.expires_at, entry.template) == (
+        moved.planned_at,
+        moved.expires_at,
+        "reminder2",
+    )
+
+
+def test_reconcile_cancels_with_a_reason_and_restores(store: Store) -> None:
+    store.reconcile([note(1), note(2)], now=NOW)
+    result = store.reconcile([note(2)], now=NOW, reason="task done")
+    assert result == ReconcileResult(cancelled=1, unchanged=1)
+    entry = by_key(store)[note(1).key]
+    assert (entry.status, entry.reason) == ("cancelled", "task done")
+
+    later = note(1, hours=5)
+    assert store.reconcile([later, note(2)], now=NOW) == ReconcileResult(restored=1, unchanged=1)
+    entry = by_key(store)[note(1).key]
+    assert (entry.status, entry.reason, entry.planned_at) == ("planned", None, later.planned_at)
+
+
+def test_reconcile_never_touches_claimed_sent_dead_or_skipped_rows(store: Store) -> None:
+    store.reconcile([note(n) for n in range(5)], now=NOW)
+    claim(store, limit=4)
+    store.mark_sent(note(0).key, owner="a", at=NOW, message_id="<m0@duban>", reply="250 ok")
+    store.mark_dead(note(1).key, owner="a", error="550 no such user", at=NOW)
+    store.mark_skipped(note(2).key, owner="a", reason="too late", at=NOW)
+    before = store.entries()
+
+    moved = [note(n, hours=48) for n in range(4)]
+    assert store.reconcile(moved, now=NOW) == ReconcileResult(unchanged=4, cancelled=1)
+    assert store.reconcile([], now=NOW) == ReconcileResult()
+    after = by_key(store)
+    assert [after[e.key] for e in before[:4]] == before[:4]
+    assert after[note(4).key].status == "cancelled"
+
+
+def test_reconcile_cancels_failed_rows_but_leaves_wanted_ones_to_retry(store: Store) -> None:
+    store.reconcile([note(1), note(2)], now=NOW)
+    claim(store)
+    for n in (1, 2):
+        store.mark_failed(note(n).key, owner="a", error="timeout", retry_at=NOW + LEASE, at=NOW)
+    assert store.reconcile([note(1, hours=3)], now=NOW) == ReconcileResult(
+        cancelled=1, unchanged=1
+    )
+    entries = by_key(store)
+    assert (entries[note(1).key].status, entries[note(1).key].planned_at) == ("failed", NOW)
+    assert entries[note(2).key].status == "cancelled"
+
+
+def test_reconcile_refuses_two_notifications_with_one_key(store: Store) -> None:
+    with pytest.raises(ValueError, match="share the key"):
+        store.reconcile([note(1), note(1, hours=1)], now=NOW)
+
+
+def test_reconcile_handles_more_rows_than_one_batch(store: Store) -> None:
+    desired = [note(n) for n in range(1200)]
+    assert store.reconcile(desired, now=NOW).added == 1200
+    assert store.reconcile(desired[600:], now=NOW) == ReconcileResult(
+        cancelled=600, unchanged=600
+    )
+    assert store.reconcile(desired, now=NOW) == ReconcileResult(restored=600, unchanged=600)
+
+
+def test_claim_takes_due_rows_oldest_first_and_counts_attempts(store: Store) -> None:
+    store.reconcile([note(1, hours=2), note(2, hours=-1), note(3), note(4, hours=1)], now=NOW)
+    day = timedelta(days=1)
+    claimed = store.claim_due(now=NOW, owner="a", lease=day, limit=10)
+    assert [e.key for e in claimed] == [note(2).key, note(3).key]
+    assert {(e.status, e.owner, e.attempts, e.lease_until) for e in claimed} == {
+        ("claimed", "a", 1, NOW + day)
+    }
+    assert claim(store, "b") == []
+    assert claim(store, "b", now=NOW + timedelta(hours=3), limit=1) == [note(4).key]
+
+
+def test_an_expired_lease_returns_the_row_to_another_owner(store: Store) -> None:
+    store.reconcile([note(1)], now=NOW)
+    claim(store, "a")
+    assert claim(store, "b", now=NOW + LEASE - timedelta(seconds=1)) == []
+    (entry,) = store.claim_due(now=NOW + LEASE, owner="b", lease=LEASE, limit=10)
+    assert (entry.owner, entry.attempts) == ("b", 2)
+    with pytest.raises(LeaseLost, match="not claimed by 'a'"):
+        store.mark_sent(entry.key, owner="a", at=NOW, message_id="<x>", reply="250")
+    store.mark_sent(entry.key, owner="b", at=NOW + LEASE, message_id="<x>", reply="250")
+    assert by_key(store)[entry.key].status == "sent"
+
+
+def test_failed_rows_come_back_at_retry_at(store: Store) -> None:
+    store.reconcile([note(1)], now=NOW)
+    claim(store)
+    store.mark_failed(note(1).key, owner="a", error="421 busy", retry_at=NOW + LEASE, at=NOW)
+    entry = by_key(store)[note(1).key]
+    assert (entry.status, entry.error, entry.retry_at, entry.lease_until) == (
+        "failed",
+        "421 busy",
+        NOW + LEASE,
+        None,
+    )
+    assert claim(store, "b", now=NOW + timedelta(minutes=1)) == []
+    assert claim(store, "b", now=NOW + LEASE) == [note(1).key]
+
+
+def test_sent_rows_are_final(store: Store) -> None:
+    store.reconcile([note(1)], now=NOW)
+    claim(store)
+    store.mark_sent(note(1).key, owner="a", at=NOW, message_id="<m1@duban>", reply="250 queued")
+    sent = by_key(store)[note(1).key]
+    assert (sent.status, sent.sent_at, sent.message_id, sent.reply) == (
+        "sent",
+        NOW,
+        "<m1@duban>",
+        "250 queued",
+    )
+    for mark in (
+        lambda: store.mark_failed(sent.key, owner="a", error="e", retry_at=NOW),
+        lambda: store.mark_dead(sent.key, owner="a", error="e"),
+        lambda: store.mark_skipped(sent.key, owner="a", reason="r"),
+        lambda: store.release(sent.key, owner="a"),
+        lambda: store.mark_sent(sent.key, owner="a", at=NOW, message_id="<2>", reply="250"),
+    ):
+        with pytest.raises(LeaseLost):
+            mark()
+    assert claim(store, "b", now=NOW + timedelta(days=1)) == []
+    assert by_key(store)[note(1).key] == sent
+
+
+def test_release_puts_the_row_back_unattempted(store: Store) -> None:
+    store.reconcile([note(1)], now=NOW)
+    claim(store)
+    store.release(note(1).key, owner="a", at=NOW)
+    entry = by_key(store)[note(1).key]
+    assert (entry.status, entry.owner, entry.attempts, entry.lease_until) == (
+        "planned",
+        None,
+        0,
+        None,
+    )
+    assert claim(store, "b") == [note(1).key]
+
+
+def test_marks_need_the_claim(store: Store) -> None:
+    store.reconcile([note(1)], now=NOW)
+    with pytest.raises(LeaseLost):
+        store.mark_sent(note(1).key, owner="a", at=NOW, message_id="<1>", reply="250")
+    assert by_key(store)[note(1).key].status == "planned"
+
+
+def test_entries_filter_and_counts(store: Store) -> None:
+    store.reconcile(
+        [
+            note(1),
+            note(2, hours=2, agency="漳州市财政局"),
+            note(3, hours=3, kind="digest", key="digest:weekly:漳州市财政局:2019-W44"),
+        ],
+        now=NOW,
+    )
+    claim(store)
+    store.mark_sent(note(1).key, owner="a", at=NOW, message_id="<1>", reply="250")
+    assert [e.key for e in store.entries(status=["sent"])] == [note(1).key]
+    assert [e.key for e in store.entries(agency="漳州市财政局", kinds=["reminder"])] == [
+        note(2).key
+    ]
+    assert [e.key for e in store.entries(since=NOW + timedelta(hours=2))] == [
+        note(2).key,
+        "digest:weekly:漳州市财政局:2019-W44",
+    ]
+    assert store.counts() == {
+        "planned": 2,
+        "claimed": 0,
+        "sent": 1,
+        "failed": 0,
+        "dead": 0,
+        "cancelled": 0,
+        "skipped": 0,
+    }
+
+
+@pytest.mark.postgres
+def test_concurrent_claims_never_share_a_row(pg_url: str) -> None:
+    setup = Store(pg_url)
+    setup.migrate()
+    setup.reconcile([note(n) for n in range(200)], now=NOW)
+    workers = 4
+    start = threading.Barrier(workers)
+    claimed: dict[str, list[str]] = {}
+
+    def work(owner: str) -> None:
+        store = Store(pg_url)
+        start.wait()
+        mine = claimed.setdefault(owner, [])
+        while batch := claim(store, owner, limit=7):
+            mine.extend(batch)
+        store.dispose()
+
+    threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    every = [key for keys in claimed.values() for key in keys]
+    assert len(every) == len(set(every)) == 200
+    assert setup.counts()["claimed"] == 200
+    setup.dispose()
+
+
+@pytest.mark.postgres
+def test_concurrent_reconcilers_never_duplicate_a_key(pg_url: str) -> None:
+    setup = Store(pg_url)
+    setup.migrate()
+    desired = [note(n) for n in range(300)]
+    workers = 3
+    start = threading.Barrier(workers)
+    results: list[ReconcileResult] = []
+
+    def work() -> None:
+        store = Store(pg_url)
+        start.wait()
+        results.append(store.reconcile(desired, now=NOW))
+        store.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r.added for r in results) == 300
+    assert len(setup.entries()) == 300
+    setup.dispose()
+
+
+def test_daemon_lock_admits_one_holder(store: Store, store_url: str) -> None:
+    other = Store(store_url)
+    with store.daemon_lock("host:1") as first:
+        assert first is True
+        with other.daemon_lock("host:2") as second:
+            assert second is False
+    with other.daemon_lock("host:2") as again:
+        assert again is True
+    other.dispose()
+
+
+LOCK_SCRIPT = """
+import sys
+from scheduler.store import Store
+with Store(sys.argv[1]).daemon_lock("child") as taken:
+    print(taken)
+"""
+
+
+def test_daemon_lock_excludes_another_process(store: Store, store_url: str) -> None:
+    def child() -> str:
+        return subprocess.run(
+            [sys.executable, "-c", LOCK_SCRIPT, store_url],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+
+    with store.daemon_lock("parent") as taken:
+        assert taken is True
+        assert child() == "False"
+    assert child() == "True"
+
+
+def test_migrate_twice_concurrently_creates_the_schema_once(store_url: str) -> None:
+    workers = 2
+    start = threading.Barrier(workers)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        store = Store(store_url)
+        start.wait()
+        try:
+            store.migrate()
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+        store.dispose()
+
+    threads = [threading.Thread(target=work) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Store(store_url).counts()["planned"] == 0
