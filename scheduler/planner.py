@@ -173,7 +173,7 @@ def _occurrences(rule: ReminderRule, due: date, workdays: Workdays, tz: ZoneInfo
         days = [due]
     else:
         step = rule.every or relativedelta()
-        days = [due + rule.offset + step * k for k in range(rule.times)]
+        days = [due + (rule.offset + step * k) for k in range(rule.times)]
     out: list[tuple[int, datetime]] = []
     for number, day in enumerate(days, 1):
         shifted = workdays.previous(day) if day <= due else workdays.next(day)

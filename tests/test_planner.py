@@ -106,3 +106,276 @@ def test_planning_twice_gives_the_same_answer() -> None:
     first = plan(states, DEFAULT_RULES, CALENDAR, now, tz=TZ, expand=expand)
     assert first == plan(states, DEFAULT_RULES, Workdays(), now, tz=TZ, expand=expand)
     assert len({n.key for n in first}) == len(first)
+
+
+LEAD = AgencyRef("市卫健委", "lead", "市卫健委")
+SUPPORT = AgencyRef("财政局", "support", "市财政局")
+RESPONSIBLE = AgencyRef("发改委", "responsible", "市发改委")
+GROUP = AgencyRef("各县(市、区)人民政府", "lead", "各县(市、区)人民政府")
+UNRESOLVED = AgencyRef("某某办", "lead", None)
+EVERYONE = (LEAD, SUPPORT, RESPONSIBLE, GROUP, UNRESOLVED)
+
+
+@pytest.mark.parametrize(
+    ("roles", "expected"),
+    [
+        (("lead",), {"市卫健委": "lead", "芗城区人民政府": "lead", "龙文区人民政府": "lead"}),
+        (("support",), {"市财政局": "support"}),
+        (("responsible",), {"市发改委": "responsible"}),
+        (
+            ("lead", "support", "responsible"),
+            {"市卫健委": "lead", "市财政局": "support", "市发改委": "responsible", "芗城区人民政府": "lead", "龙文区人民政府": "lead"},
+        ),
+    ],
+)
+def test_roles_choose_recipients_groups_expand_unresolved_get_nothing(roles, expected) -> None:
+    notes = run([state(deadline(date(2024, 6, 28)), agencies=EVERYONE)], rule(roles=roles))
+    assert {n.agency: n.role for n in notes} == expected
+
+
+def test_an_agency_named_twice_gets_one_message_in_its_leading_role() -> None:
+    twice = (AgencyRef("市卫健委", "support", "市卫健委"), AgencyRef("卫健委", "lead", "市卫健委"))
+    [note] = run([state(deadline(date(2024, 6, 28)), agencies=twice)], rule())
+    assert note.role == "lead"
+    assert run([state(deadline(date(2024, 6, 28)), agencies=twice)], rule(roles=("support",)))[0].role == "support"
+
+
+OTHER_DOC = Document(path="seeds/other.txt", title="行动计划", doc_number="保政发〔2017〕3号", jurisdiction="保山市")
+
+
+@pytest.mark.parametrize(
+    ("match", "task", "wanted"),
+    [
+        (Match(precision=("day",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(precision=("month", "half")), state(deadline(date(2024, 6, 30), "half")), True),
+        (Match(precision=("month",)), state(deadline(date(2024, 6, 28))), False),
+        (Match(deadline_kind=("deadline",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(deadline_kind=("multi",)), state(deadline(date(2024, 6, 28))), False),
+        (Match(document=("漳政办〔2024〕1号",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(document=("实施方案",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(document=("seeds/plan.txt",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(document=("漳政办〔2024〕1号",)), state(deadline(date(2024, 6, 28)), document=OTHER_DOC), False),
+        (Match(jurisdiction=("漳州市",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(jurisdiction=("漳州市",)), state(deadline(date(2024, 6, 28)), document=OTHER_DOC), False),
+        (Match(title_words=("医疗", "社会办医")), state(deadline(date(2024, 6, 28))), True),
+        (Match(title_words=("养老",)), state(deadline(date(2024, 6, 28))), False),
+        (Match(agency=("市卫健委",)), state(deadline(date(2024, 6, 28))), True),
+        (Match(agency=("市财政局",)), state(deadline(date(2024, 6, 28))), False),
+        (Match(precision=("day",), jurisdiction=("保山市",)), state(deadline(date(2024, 6, 28))), False),
+    ],
+)
+def test_match_filters(match: Match, task: TaskState, wanted: bool) -> None:
+    assert bool(run([task], rule(match=match))) is wanted
+
+
+def test_agency_filter_takes_a_member_or_its_group() -> None:
+    task = state(deadline(date(2024, 6, 28)), agencies=EVERYONE)
+    by_member = run([task], rule(match=Match(agency=("龙文区人民政府",))))
+    by_group = run([task], rule(match=Match(agency=("各县(市、区)人民政府",))))
+    assert [n.agency for n in by_member] == ["龙文区人民政府"]
+    assert sorted(n.agency for n in by_group) == ["芗城区人民政府", "龙文区人民政府"]
+
+
+def test_starts_and_undated_tasks_get_no_reminders() -> None:
+    start = Deadline("2017年起", 0, 6, "start", date(2017, 1, 1), precision="year")
+    undated = Deadline("长期坚持", 0, 4, "none")
+    assert run([state(start), state(undated, key="t2")], *DEFAULT_RULES.reminders) == []
+
+
+def test_done_task_gets_no_reminders_but_its_agency_keeps_its_digest() -> None:
+    open_ = state(deadline(date(2024, 6, 28)))
+    done = replace(open_, status="done", done_at=at(date(2024, 6, 20), time(16)))
+    rules = replace(DEFAULT_RULES, digests=(DigestRule("weekly", "0 9 * * mon"),))
+    now = at(date(2024, 6, 21), time(10))
+    before = plan([open_], rules, CALENDAR, now, tz=TZ, horizon=timedelta(days=7))
+    after = plan([done], rules, CALENDAR, now, tz=TZ, horizon=timedelta(days=7))
+    assert [n.rule for n in before if n.kind != "digest"] == ["month-ahead", "week-ahead", "due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]
+    assert [n.key for n in after] == [n.key for n in before if n.kind == "digest"] == [
+        "digest:weekly:市卫健委:2024-06-17",
+        "digest:weekly:市卫健委:2024-06-24",
+    ]
+
+
+def test_task_done_between_two_reminders_keeps_the_sent_one_and_drops_the_rest() -> None:
+    """Done after the month-ahead was sent: replanning wants none of the rest."""
+    open_ = state(deadline(date(2024, 10, 31), "month"))
+    month_ahead = at(date(2024, 9, 30))
+    sent = [n.key for n in run([open_], *DEFAULT_RULES.reminders, now=month_ahead) if n.planned_at <= month_ahead]
+    assert sent == ["reminder:month-ahead:t1:2024-10-31:市卫健委"]
+    done = replace(open_, status="done", done_at=at(date(2024, 10, 10), time(15)))
+    assert run([done], *DEFAULT_RULES.reminders, now=at(date(2024, 10, 10), time(15))) == []
+
+
+def test_extension_replaces_the_dates_and_sharpens_a_goal() -> None:
+    goal = state(deadline(date(2024, 12, 31), "year"))
+    extended = replace(goal, due=date(2025, 3, 14))
+    before = {(n.rule, n.due) for n in run([goal], *DEFAULT_RULES.reminders)}
+    after = {(n.rule, n.due) for n in run([extended], *DEFAULT_RULES.reminders)}
+    assert before == {("goal-quarter-ahead", date(2024, 12, 31)), ("goal-month-ahead", date(2024, 12, 31))}
+    assert after == {
+        (name, date(2025, 3, 14)) for name in ("month-ahead", "week-ahead", "due-today", "overdue", "escalation")
+    }
+
+
+@pytest.mark.parametrize(
+    ("year", "quarter_ahead", "month_ahead"),
+    [
+        (2024, date(2024, 9, 30), date(2024, 11, 29)),  # 11-30 is a Saturday
+        (2025, date(2025, 9, 30), date(2025, 11, 28)),  # 11-30 is a Sunday
+        (2026, date(2026, 9, 30), date(2026, 11, 30)),
+    ],
+)
+def test_year_goals_get_a_quarter_and_a_month(year: int, quarter_ahead: date, month_ahead: date) -> None:
+    notes = run([state(deadline(date(year, 12, 31), "year"))], *DEFAULT_RULES.reminders)
+    assert [(n.rule, n.planned_at.date()) for n in notes] == [
+        ("goal-quarter-ahead", quarter_ahead),
+        ("goal-month-ahead", month_ahead),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("due", "months_before", "planned"),
+    [
+        (date(2024, 3, 31), 1, date(2024, 2, 29)),  # leap year: 31st → 29th
+        (date(2023, 3, 31), 1, date(2023, 2, 28)),
+        (date(2024, 5, 31), 3, date(2024, 2, 29)),
+        (date(2024, 12, 31), 6, date(2024, 6, 28)),  # 06-30 is a Sunday
+        (date(2028, 2, 29), 12, date(2027, 2, 26)),  # leap day → 2027-02-28, a Sunday
+    ],
+)
+def test_month_offsets_keep_to_month_ends(due: date, months_before: int, planned: date) -> None:
+    [note] = run([state(deadline(due))], rule(offset=relativedelta(months=months_before)))
+    assert note.planned_at.date() == planned
+
+
+def test_monthly_chaser_counts_from_the_deadline_so_month_ends_do_not_drift() -> None:
+    chaser = rule(kind="overdue", offset=relativedelta(months=1), every=relativedelta(months=1), times=3)
+    notes = run([state(deadline(date(2024, 1, 31)))], chaser)
+    assert days(notes) == [date(2024, 2, 29), date(2024, 4, 1), date(2024, 4, 30)]  # 03-31 is a Sunday
+
+
+def test_repeating_chaser_expires_at_its_successor_and_coalesces_over_holidays() -> None:
+    daily = rule("daily", kind="overdue", offset=relativedelta(days=1), every=relativedelta(days=1), times=10)
+    notes = run([state(deadline(date(2024, 9, 30)))], daily)
+    assert [(n.key.rsplit(":", 1)[-1], n.planned_at, n.expires_at) for n in notes] == [
+        ("市卫健委", at(date(2024, 10, 8)), at(date(2024, 10, 9))),  # 10-01 … 10-08 are one message
+        ("9", at(date(2024, 10, 9)), at(date(2024, 10, 10))),
+        ("10", at(date(2024, 10, 10)), at(date(2024, 10, 12))),  # the last keeps its catch-up window
+    ]
+
+
+def test_multi_deadline_reminds_of_each_date() -> None:
+    both = Deadline("到2017年、2018年底", 0, 9, "multi", dates=(date(2017, 12, 29), date(2018, 12, 28)), precision="day")
+    notes = run([state(both)], rule(), now=at(date(2017, 1, 1)))
+    assert [(n.key, n.planned_at.date()) for n in notes] == [
+        ("reminder:r:t1:2017-12-29:市卫健委", date(2017, 12, 22)),
+        ("reminder:r:t1:2018-12-28:市卫健委", date(2018, 12, 21)),
+    ]
+
+
+def test_the_same_date_written_twice_is_one_notification() -> None:
+    notes = run([state(deadline(date(2024, 6, 28), text="6月28日前"), deadline(date(2024, 6, 28), text="月底前"))], rule())
+    assert len(notes) == 1
+
+
+QUARTERLY = Deadline("每季度末", 0, 4, "recurring", rrule="FREQ=YEARLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1")
+
+
+def test_recurring_obligation_reminds_of_each_occurrence_to_the_horizon() -> None:
+    task = state(QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 5)))
+    notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 5, 1)), horizon=timedelta(days=200))
+    assert [(n.rule, n.due, n.planned_at.date()) for n in notes] == [
+        ("recurring-week-ahead", date(2024, 3, 31), date(2024, 3, 22)),  # 03-24 is a Sunday
+        ("recurring-due", date(2024, 3, 31), date(2024, 3, 29)),
+        ("recurring-week-ahead", date(2024, 6, 30), date(2024, 6, 21)),  # 06-23 is a Sunday
+        ("recurring-due", date(2024, 6, 30), date(2024, 6, 28)),
+        ("recurring-week-ahead", date(2024, 9, 30), date(2024, 9, 23)),
+        ("recurring-due", date(2024, 9, 30), date(2024, 9, 30)),
+    ]
+
+
+def test_recurring_without_issue_date_counts_from_the_planning_day() -> None:
+    task = state(QUARTERLY, document=replace(DOC, issued_on=None))
+    notes = run([task], rule(kind="due"), now=at(date(2024, 5, 1)), horizon=timedelta(days=200))
+    assert [n.due for n in notes] == [date(2024, 6, 30), date(2024, 9, 30)]
+
+
+WEEKLY = RuleSet(digests=(DigestRule("weekly", "0 9 * * mon"),))
+
+
+def digests(states, now: datetime, horizon: timedelta, rules: RuleSet = WEEKLY, tz: ZoneInfo = TZ) -> list[tuple[str, datetime, datetime]]:
+    return [(n.key, n.planned_at, n.expires_at) for n in plan(states, rules, CALENDAR, now, tz=tz, expand=expand, horizon=horizon)]
+
+
+def test_digest_current_period_and_the_next_ones_per_agency() -> None:
+    tasks = [state(deadline(date(2024, 6, 28)), agencies=(LEAD, GROUP, UNRESOLVED)), state(key="t2", agencies=(SUPPORT,), status="done")]
+    got = digests(tasks, at(date(2024, 6, 5), time(8)), timedelta(days=7))
+    monday, next_monday, after = at(date(2024, 6, 3)), at(date(2024, 6, 11)), at(date(2024, 6, 17))
+    assert got == [
+        ("digest:weekly:市卫健委:2024-06-03", monday, next_monday),
+        ("digest:weekly:市财政局:2024-06-03", monday, next_monday),
+        ("digest:weekly:芗城区人民政府:2024-06-03", monday, next_monday),
+        ("digest:weekly:龙文区人民政府:2024-06-03", monday, next_monday),
+        # 06-10 is the Dragon Boat Festival: the period is sent on Tuesday.
+        ("digest:weekly:市卫健委:2024-06-10", next_monday, after),
+        ("digest:weekly:市财政局:2024-06-10", next_monday, after),
+        ("digest:weekly:芗城区人民政府:2024-06-10", next_monday, after),
+        ("digest:weekly:龙文区人民政府:2024-06-10", next_monday, after),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("now", "periods"),
+    [
+        (at(date(2024, 10, 7), time(9)), [("2024-10-07", date(2024, 10, 8)), ("2024-10-14", date(2024, 10, 14))]),
+        (at(date(2024, 10, 7), time(8, 59)), [("2024-09-30", date(2024, 9, 30)), ("2024-10-07", date(2024, 10, 8))]),
+        (at(date(2024, 9, 16), time(12)), [("2024-09-16", date(2024, 9, 18)), ("2024-09-23", date(2024, 9, 23))]),
+        (at(date(2024, 2, 12), time(12)), [("2024-02-12", date(2024, 2, 18)), ("2024-02-19", date(2024, 2, 19))]),
+        (at(date(2025, 2, 3), time(12)), [("2025-02-03", date(2025, 2, 5)), ("2025-02-10", date(2025, 2, 10))]),
+    ],
+)
+def test_digest_periods_around_holidays(now: datetime, periods: list[tuple[str, date]]) -> None:
+    got = digests([state()], now, timedelta(days=7))
+    assert [(key.rsplit(":", 1)[1], planned.date()) for key, planned, _ in got] == periods
+
+
+def test_a_period_swallowed_by_a_holiday_gives_way_to_the_next() -> None:
+    daily = RuleSet(digests=(DigestRule("daily", "0 9 * * *"),))
+    got = digests([state()], at(date(2024, 9, 30), time(10)), timedelta(days=8), daily)
+    assert [(key.rsplit(":", 1)[1], planned.date()) for key, planned, _ in got] == [
+        ("2024-09-30", date(2024, 9, 30)),
+        ("2024-10-08", date(2024, 10, 8)),  # 10-01 … 10-07 fall on the same morning: the latest wins
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zone", "periods"),
+    [
+        ("Asia/Shanghai", 53),  # now is Monday 2024-01-01 09:00 there: the first period
+        ("Europe/Berlin", 54),  # still 2024-01-01 02:00: the current period began 2023-12-25
+        ("America/New_York", 54),
+    ],
+)
+def test_times_are_local_in_any_zone_across_a_year(zone: str, periods: int) -> None:
+    tz = ZoneInfo(zone)
+    notes = plan(
+        [state(*(deadline(date(2024, month, 28)) for month in range(1, 13)))],
+        RuleSet(reminders=(rule(),), digests=WEEKLY.digests),
+        CALENDAR,
+        datetime(2024, 1, 1, 1, tzinfo=ZoneInfo("UTC")),
+        tz=tz,
+        horizon=timedelta(days=366),
+    )
+    assert [n.kind for n in notes].count("reminder") == 12
+    assert [n.kind for n in notes].count("digest") == periods
+    assert {(n.planned_at.tzinfo, n.planned_at.time()) for n in notes} == {(tz, time(9))}
+    offsets = {n.planned_at.utcoffset() for n in notes}
+    assert len(offsets) == (1 if zone == "Asia/Shanghai" else 2)
+
+
+def test_horizon_bounds_recurring_and_digests_not_one_shot_deadlines() -> None:
+    rules = RuleSet(reminders=(rule(kind="due"),), digests=WEEKLY.digests)
+    far = state(deadline(date(2030, 6, 28)), QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 1)))
+    notes = plan([far], rules, CALENDAR, at(date(2024, 1, 1)), tz=TZ, horizon=timedelta(days=100))
+    assert [n.due for n in notes if n.kind == "due"] == [date(2024, 3, 31), date(2030, 6, 28)]
+    assert max(n.planned_at for n in notes if n.kind == "digest") <= at(date(2024, 1, 1)) + timedelta(days=100)
