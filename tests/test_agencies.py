@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.agencies import Agency, Directory, Unresolved, resolve_document, unresolved
 from scheduler.errors import ConfigError, InputError
@@ -84,6 +86,7 @@ def directory() -> Directory:
         ("区卫计局", "鹿城区", "鹿城区卫生健康局"),
         ("市卫健委", "温州市", "温州市卫生健康委员会"),
         ("区卫计局", "温州市", None),  # 温州市 is not 鹿城区
+        ("区卫计局", "城区", None),  # too short to stand for 鹿城区
         ("市卫健委", "福州市", None),  # a jurisdiction the directory lacks
         ("市卫生委", "漳州市", None),  # a near miss is not taken
         ("市直有关部门", "漳州市", None),  # a meta name
@@ -249,6 +252,39 @@ def test_config_errors_name_the_entry(agencies: object, groups: object, message:
         Directory.from_config(agencies, groups, validate_email=address)  # type: ignore[arg-type]
     assert message in str(caught.value)
     assert isinstance(caught.value, InputError)
+
+
+@pytest.mark.parametrize(
+    ("jurisdiction", "expected"),
+    [
+        ("温州市鹿城区", "温州市鹿城区卫生健康局"),
+        ("鹿城区", "鹿城区卫健局"),
+        ("浙江省温州市鹿城区", None),  # ends with both: ambiguous, so neither
+    ],
+)
+def test_a_jurisdiction_matching_two_entries_by_suffix_matches_neither(jurisdiction: str, expected: str | None) -> None:
+    both = Directory.from_config(
+        [agency("鹿城区", "鹿城区卫健局", "区卫健局"), agency("温州市鹿城区", "温州市鹿城区卫生健康局", "区卫健局")],
+        [],
+        validate_email=address,
+    )
+    assert both.resolve("区卫健局", jurisdiction) == expected
+
+
+WRITTEN = [(e["jurisdiction"], e["name"], written) for e in AGENCIES + GROUPS for written in (e["name"], *e["aliases"])]
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(entry=st.sampled_from(WRITTEN), data=st.data())
+def test_spaces_and_width_never_change_a_resolution(
+    directory: Directory, entry: tuple[str, str, str], data: st.DataObject
+) -> None:
+    jurisdiction, canonical, written = entry
+    noisy = "".join(
+        data.draw(st.sampled_from(["", " ", "\u3000", "\t"])) + char.translate(str.maketrans("(),", "（），"))
+        for char in written
+    )
+    assert directory.resolve(noisy, jurisdiction) == canonical
 
 
 def test_an_empty_directory_resolves_nothing() -> None:
