@@ -1,0 +1,508 @@
+"""Deadline phrases of Chinese implementation plans, turned into dates a person can check.
+
+A plan writes its time limits in many ways: 到2025年, 2017年底前, 6月底前, 上半年,
+十三五期间, 印发之日起30日内, 每季度末, 逐步. :func:`find_deadlines` finds every such
+phrase of a text, in order, and normalizes it into a :class:`~scheduler.model.Deadline`:
+
+- the due date is the LAST day of the period named (到2025年 → 2025-12-31), except
+  that "X前" means before X starts (2018年前 → 2017-12-31) unless X is a moment
+  (2018年底前, 3月15日前: inclusive);
+- year-less phrases take the year of the phrase before them, else of ``base`` (the
+  document's issue date), and relative ones (年内, 明年, 三个月内) count from ``base``;
+- starts (2017年起) give the first day, recurring ones (每季度末) an RFC 5545 rule,
+  explicit no-date words (逐步, 及时) kind ``none`` with a reason, and impossible dates
+  (2月30日) kind ``none`` with a reason rather than an exception;
+- years that are not limits (baselines 比2015年, cited titles 《…2016年…》, processing
+  limits 受理后20个工作日内) give no result at all.
+
+:func:`normalize` reduces a text to the single result ``duban normalize`` prints.
+
+The words come from rules/lexicon.toml (:mod:`scheduler.lexicon`); the patterns here
+only say how the words combine. Both are pure: no clock, no I/O beyond reading the
+lexicon once.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from functools import cache
+
+from dateutil.relativedelta import relativedelta
+
+from scheduler import lexicon
+from scheduler.lexicon import Lexicon, Period
+from scheduler.model import Deadline, Precision
+
+AddWorkdays = Callable[[date, int], date]
+
+_LEADS = "到|至|于|在|截至|截止到|截止|不晚于|不迟于|最迟于|最迟|最晚于|最晚"
+_TAILS = "以前|之前|前|以内|之内|内|为止|止"
+_DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
+_WEEKDAY = r"(?:\((?:星期|周).\))?"
+_DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
+_CLAUSE_END = re.compile(r"[。;!?\n]")
+
+
+class _Invalid(Exception):
+    """A phrase that looks like a date but names none; the message is the reason."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A period of days named by a phrase; ``point`` when it names a moment (年底, 3月15日)."""
+
+    first: date
+    last: date
+    precision: Precision
+    point: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Result:
+    kind: str
+    date: date | None = None
+    precision: Precision | None = None
+    rrule: str | None = None
+    reason: str | None = None
+
+
+class _Context:
+    """What a phrase may borrow from the text before it and from the caller."""
+
+    def __init__(self, base: date | None, add_workdays: AddWorkdays) -> None:
+        self.base = base
+        self.add_workdays = add_workdays
+        self.year: int | None = None
+
+    def need_base(self) -> date:
+        if self.base is None:
+            raise _Invalid("no base date")
+        return self.base
+
+    def implied_year(self) -> int:
+        return self.year if self.year is not None else self.need_base().year
+
+
+def find_deadlines(text: str, base: date | None = None, *, add_workdays: AddWorkdays | None = None) -> list[Deadline]:
+    """Every time phrase of ``text``, in order, with ``text[d.start:d.end] == d.text``."""
+    return _grammar().find(text, base, add_workdays or _weekdays)
+
+
+def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays | None = None) -> Deadline:
+    """The one result for ``text``: its phrase, a ``multi`` of its dated phrases, or ``none``.
+
+    A cell or clause with two dated phrases (到2017年、2018年底…分别达) is one obligation
+    with two milestones, so they come back together rather than the first alone.
+    """
+    found = find_deadlines(text, base, add_workdays=add_workdays)
+    dated = [d for d in found if d.kind == "deadline"]
+    if len({d.date for d in dated}) > 1:
+        start, end = dated[0].start, dated[-1].end
+        return Deadline(
+            text[start:end],
+            start,
+            end,
+            "multi",
+            dates=tuple(d.date for d in dated if d.date is not None),
+            hedged=any(d.hedged for d in dated),
+        )
+    for kind in ("deadline", "recurring", "start", "none"):
+        for d in found:
+            if d.kind == kind:
+                return d
+    return Deadline(text, 0, len(text), "none", reason="no time phrase")
+
+
+def _weekdays(day: date, n: int) -> date:
+    """Monday to Friday, for callers without the official calendar."""
+    while n > 0:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def _alt(words: Iterable[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _month(year: int, month: int) -> tuple[int, int]:
+    """(year, month) of a month count that may pass 12 (秋冬季 runs into the next year)."""
+    return year + (month - 1) // 12, (month - 1) % 12 + 1
+
+
+@cache
+def _grammar() -> _Grammar:
+    return _Grammar(lexicon.load())
+
+
+class _Grammar:
+    """The patterns built from one lexicon, and how each kind of match becomes a result."""
+
+    def __init__(self, lex: Lexicon) -> None:
+        self.lex = lex
+        attached = {w[1:] if w.startswith("年") else w: p for w, p in lex.periods.items() if p.after_year}
+        self.attached = attached
+        self.year_periods = {**lex.periods, **attached}
+        self.lone_parts = {w: p for w, p in lex.plan_parts.items() if w.endswith("之年")}
+        self.plan_by_year = {y: name for name, (a, b) in lex.plans.items() for y in range(a, b + 1)}
+        self.alt_attached = _alt(attached)
+        self.alt_periods = _alt(lex.periods)
+        self.alt_month_periods = _alt(lex.month_periods)
+        hedges_before = _alt(lex.hedges_before)
+        lead = rf"(?P<hb>{hedges_before})?(?:{_LEADS})?"
+        tail = rf"(?P<about>{_alt(lex.hedges_around)})?(?P<tail>{_TAILS})?(?P<around>{_alt(lex.hedges_around)})?"
+        anchor = rf"(?P<anchor>(?:自|从)?(?:(?:{_alt(lex.anchors)})之日|即日)起)"
+        starts_before = _alt(lex.starts_before)
+        starts_after = _alt(lex.starts_after)
+        recurring_units = _alt(lex.recurring)
+        self.rules: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], _Result | None]]] = [
+            (
+                re.compile(
+                    rf"每(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
+                    rf"(?:(?P<re>底|末)"
+                    rf"|(?P<rm>\d{{1,2}})月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
+                    rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
+                    rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
+                    rf"|(?P<dd>\d{{1,2}})[日号]"
+                    rf"|(?P<rp>{_alt({**lex.periods, **attached})}))?"
+                    rf"(?P<rparen>\([^()\n]{{0,30}}\))?(?:以前|之前|前|以内|内)?"
+                ),
+                self._recurring,
+            ),
+            (
+                re.compile(
+                    rf"{lead}(?:(?P<plan>{_alt(lex.plans)})(?P<part>{_alt(lex.plan_parts)})?"
+                    rf"|(?P<lone>{_alt(self.lone_parts)})){tail}"
+                ),
+                self._plan,
+            ),
+            (
+                re.compile(
+                    rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})年度?"
+                    rf"(?P<ybp>{_alt(self.year_periods)})?(?:{_TAILS})?"
+                ),
+                self._year_range,
+            ),
+            (
+                re.compile(
+                    rf"{lead}(?:{starts_before})?{self._point('a')}起?(?:-|至|到)"
+                    rf"(?:{self._year_point('b')}|{self._month_point('b')}|(?P<dend>\d{{1,2}})[日号])"
+                    rf"(?:{_TAILS})?"
+                ),
+                self._range,
+            ),
+            (re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
+            (
+                re.compile(
+                    rf"(?:{starts_before})?{self._point('s')}起(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?内"
+                ),
+                self._start_duration,
+            ),
+            (
+                re.compile(
+                    rf"{lead}(?:{anchor}?(?:在)?(?<!\d)(?P<n>\d{{1,3}}|半)(?P<u>{_DURATION_UNITS})(?:以|之)?内"
+                    rf"|用(?P<n1>\d{{1,2}})(?:(?:-|至|到)(?P<n2>\d{{1,2}}))?个?年(?:左右)?的?时间)"
+                ),
+                self._duration,
+            ),
+            (re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
+            (
+                re.compile(
+                    rf"(?P<sb>{starts_before})?{self._point('s')}(?P<sa>{starts_after})?(?!草)"
+                ),
+                self._start,
+            ),
+            (re.compile(rf"(?:{starts_before})?{self._point('x')}以来"), self._since),
+            (re.compile(rf"{lead}{self._point('p')}{tail}"), self._deadline),
+            (re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
+            (re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
+        ]
+        self.baselines_before = tuple(lex.baselines_before)
+        self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
+        self.procedures_before = re.compile(_alt(lex.procedures_before))
+        self.procedures_after = re.compile(_alt(lex.procedures_after))
+        self.hedges_after = re.compile(rf"[,]?(?:{_alt(lex.hedges_after)})")
+
+    # -- patterns ----------------------------------------------------------------------
+
+    def _year_point(self, t: str) -> str:
+        """A year (2018年, damaged 20186月, or 今年/明年), then a part of it."""
+        year = rf"(?:(?<!\d)(?P<y{t}>\d{{4}})(?:年度?|(?=\d{{1,2}}月))|(?P<yw{t}>{_alt(self.lex.year_words)}))"
+        month = (
+            rf"(?P<m{t}>\d{{1,2}})月份?(?:(?P<d{t}>\d{{1,2}})(?:[日号]|{_DAY_END}){_WEEKDAY}"
+            rf"|(?P<mp{t}>{self.alt_month_periods})(?!步))?"
+        )
+        return rf"{year}(?:(?P<py{t}>{self.alt_attached})|{month})?"
+
+    def _month_point(self, t: str) -> str:
+        """A month without a year (6月底), or one named relative to the base (本月底)."""
+        return (
+            rf"(?:(?<!\d)(?P<lm{t}>\d{{1,2}})月份?|(?P<mw{t}>{_alt(self.lex.month_words)}))"
+            rf"(?:(?P<ld{t}>\d{{1,2}})(?:[日号]|{_DAY_END}){_WEEKDAY}|(?P<lmp{t}>{self.alt_month_periods})(?!步))?"
+        )
+
+    def _point(self, t: str) -> str:
+        iso = rf"(?<!\d)(?P<iy{t}>\d{{4}})(?P<sep{t}>[-./])(?P<im{t}>\d{{1,2}})(?P=sep{t})(?P<id{t}>\d{{1,2}})(?![\d.])"
+        return (
+            rf"(?:{self._year_point(t)}|{iso}|{self._month_point(t)}|(?P<sp{t}>{self.alt_periods}))"
+        )
+
+    # -- reading a point -----------------------------------------------------------------
+
+    def _year(self, text: str) -> int:
+        year = int(text)
+        if not self.lex.earliest <= year <= self.lex.latest:
+            raise _Invalid(f"{year}年 is not a plausible year")
+        return year
+
+    def _resolve(self, m: re.Match[str], t: str, ctx: _Context) -> _Span:
+        g = m.groupdict().get
+        if g(f"iy{t}"):
+            year = self._year(g(f"iy{t}"))
+            ctx.year = year
+            day = self._date(year, int(g(f"im{t}")), int(g(f"id{t}")))
+            return _Span(day, day, "day", True)
+        if g(f"y{t}") or g(f"yw{t}"):
+            if g(f"y{t}"):
+                year = self._year(g(f"y{t}"))
+                ctx.year = year
+            else:
+                year = ctx.need_base().year + self.lex.year_words[g(f"yw{t}")]
+            if g(f"py{t}"):
+                return self._period(year, self.year_periods[g(f"py{t}")])
+            if g(f"m{t}"):
+                return self._in_month(year, int(g(f"m{t}")), g(f"d{t}"), g(f"mp{t}"))
+            return _Span(date(year, 1, 1), date(year, 12, 31), "year", False)
+        if g(f"sp{t}"):
+            return self._period(ctx.implied_year(), self.lex.periods[g(f"sp{t}")])
+        if g(f"mw{t}"):
+            base = ctx.need_base()
+            shifted = base + relativedelta(months=self.lex.month_words[g(f"mw{t}")])
+            return self._in_month(shifted.year, shifted.month, g(f"ld{t}"), g(f"lmp{t}"))
+        return self._in_month(ctx.implied_year(), int(g(f"lm{t}")), g(f"ld{t}"), g(f"lmp{t}"))
+
+    def _period(self, year: int, period: Period) -> _Span:
+        first = date(*_month(year, period.first), 1)
+        return _Span(first, _month_end(*_month(year, period.last)), period.precision, period.point)  # type: ignore[arg-type]
+
+    def _in_month(self, year: int, month: int, day: str | None, part: str | None) -> _Span:
+        if not 1 <= month <= 12:
+            raise _Invalid(f"{month}月 is not a month")
+        if day:
+            d = self._date(year, month, int(day))
+            return _Span(d, d, "day", True)
+        end = _month_end(year, month)
+        if part:
+            p = self.lex.month_periods[part]
+            first = end if p.first == 0 else date(year, month, p.first)
+            last = end if p.last == 0 else date(year, month, p.last)
+            return _Span(first, last, p.precision, p.point)  # type: ignore[arg-type]
+        return _Span(date(year, month, 1), end, "month", False)
+
+    @staticmethod
+    def _date(year: int, month: int, day: int) -> date:
+        try:
+            return date(year, month, day)
+        except ValueError:
+            raise _Invalid(f"{year}年{month}月{day}日 is not a date") from None
+
+    # -- one handler per rule ------------------------------------------------------------
+
+    def _deadline(self, m: re.Match[str], ctx: _Context) -> _Result:
+        span = self._resolve(m, "p", ctx)
+        tail = m.group("tail") or ""
+        due = span.first - timedelta(days=1) if tail.endswith("前") and not span.point else span.last
+        return _Result("deadline", due, span.precision)
+
+    def _start(self, m: re.Match[str], ctx: _Context) -> _Result | None:
+        if not (m.group("sb") or m.group("sa")):
+            return None
+        span = self._resolve(m, "s", ctx)
+        return _Result("start", span.first, span.precision)
+
+    def _since(self, m: re.Match[str], ctx: _Context) -> _Result:
+        self._resolve(m, "x", ctx)
+        return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
+
+    def _range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        first = self._resolve(m, "a", ctx)
+        if m.group("dend"):
+            day = self._date(first.first.year, first.first.month, int(m.group("dend")))
+            return _Result("deadline", day, "day")
+        ctx.year = first.last.year if ctx.year is None else ctx.year
+        span = self._resolve(m, "b", ctx)
+        return _Result("deadline", span.last, span.precision)
+
+    def _anchored_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        span = self._resolve(m, "c", ctx)
+        return _Result("deadline", span.last, span.precision)
+
+    def _year_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        first, last = self._year(m.group("ya")), self._year(m.group("yb"))
+        ctx.year = last
+        if m.group("ybp"):
+            period = self.year_periods[m.group("ybp")]
+            # 2019-2020年秋冬季: a season that crosses the year is anchored on the first.
+            year = first if period.last > 12 and last == first + 1 else last
+            span = self._period(year, period)
+            return _Result("deadline", span.last, span.precision)
+        return _Result("deadline", date(last, 12, 31), "year")
+
+    def _plan(self, m: re.Match[str], ctx: _Context) -> _Result:
+        part = self.lex.plan_parts.get(m.group("part") or m.group("lone") or "")
+        if m.group("plan"):
+            first, last = self.lex.plans[m.group("plan")]
+        else:
+            name = self.plan_by_year.get(ctx.need_base().year)
+            if name is None:
+                raise _Invalid(f"no five-year plan covers {ctx.need_base().year}")
+            first, last = self.lex.plans[name]
+        year = last if part is None else (last - part.offset if part.from_last else first + part.offset)
+        return _Result("deadline", date(year, 12, 31), "year")
+
+    def _start_duration(self, m: re.Match[str], ctx: _Context) -> _Result:
+        span = self._resolve(m, "s", ctx)
+        return _Result("deadline", self._add(span.first, m.group("n"), m.group("u"), ctx) - timedelta(days=1), "day")
+
+    def _duration(self, m: re.Match[str], ctx: _Context) -> _Result:
+        base = ctx.need_base()
+        if m.group("n1"):
+            years = int(m.group("n2") or m.group("n1"))
+            return _Result("deadline", base + relativedelta(years=years), "day")
+        return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
+
+    @staticmethod
+    def _add(day: date, count: str, unit: str, ctx: _Context) -> date:
+        unit = unit.removeprefix("个")
+        if count == "半":
+            return day + {"年": relativedelta(months=6), "月": relativedelta(days=15)}.get(unit, relativedelta(days=0))
+        n = int(count)
+        if unit == "工作日":
+            return ctx.add_workdays(day, n)
+        step = {
+            "日": relativedelta(days=n),
+            "天": relativedelta(days=n),
+            "周": relativedelta(weeks=n),
+            "星期": relativedelta(weeks=n),
+            "月": relativedelta(months=n),
+            "季度": relativedelta(months=3 * n),
+            "年": relativedelta(years=n),
+        }[unit]
+        return day + step
+
+    def _anchored_start(self, m: re.Match[str], ctx: _Context) -> _Result:
+        return _Result("start", ctx.need_base(), "day")
+
+    def _recurring(self, m: re.Match[str], ctx: _Context) -> _Result:
+        g = m.group
+        rule = dict(part.split("=", 1) for part in self.lex.recurring[g("ru")].split(";"))
+        if g("rn"):
+            rule["INTERVAL"] = g("rn")
+        if g("re"):
+            rule["BYMONTHDAY"] = "-1"
+        elif g("rm"):
+            month = int(g("rm"))
+            rule["BYMONTH"] = str(month)
+            if g("rd"):
+                self._date(2000, month, int(g("rd")))
+                rule["BYMONTHDAY"] = g("rd")
+            else:
+                p = self.lex.month_periods.get(g("rmp") or "底")
+                rule["BYMONTHDAY"] = str(p.last or -1) if p else "-1"
+        elif g("qm"):
+            rule["BYMONTH"] = ",".join(str(int(g("qm")) + 3 * i) for i in range(4))
+            rule["BYMONTHDAY"] = g("qd")
+        elif g("ld"):
+            rule["BYMONTH"] = "3,6,9,12"
+            rule["BYMONTHDAY"] = g("ld")
+        elif g("dd"):
+            rule["BYMONTHDAY"] = g("dd")
+        elif g("rp"):
+            p = self.year_periods[g("rp")]
+            rule["BYMONTH"] = str(_month(2000, p.last)[1])
+            rule["BYMONTHDAY"] = "-1"
+        months = re.findall(r"(\d{1,2})月", g("rparen") or "")
+        if months:
+            rule["BYMONTH"] = ",".join(months)
+        if "BYMONTHDAY" in rule and not all(1 <= abs(int(d)) <= 31 for d in rule["BYMONTHDAY"].split(",")):
+            raise _Invalid(f"{m.group()} names no day of a month")
+        order = ("FREQ", "INTERVAL", "BYMONTH", "BYMONTHDAY", "BYDAY")
+        return _Result("recurring", rrule=";".join(f"{k}={rule[k]}" for k in order if k in rule))
+
+    def _no_date(self, m: re.Match[str], ctx: _Context) -> _Result:
+        return _Result("none", reason=self.lex.no_date[m.group("word")])
+
+    def _bad_year(self, m: re.Match[str], ctx: _Context) -> _Result:
+        return _Result("none", reason=f"{m.group('bad')}年 is not a plausible year")
+
+    # -- the scan ------------------------------------------------------------------------
+
+    def find(self, text: str, base: date | None, add_workdays: AddWorkdays) -> list[Deadline]:
+        cleaned = self.lex.numerals.clean(text)
+        clean = cleaned.text
+        candidates = []
+        for priority, (pattern, handler) in enumerate(self.rules):
+            for m in pattern.finditer(clean):
+                if m.end() > m.start():
+                    candidates.append((m.start(), -m.end(), priority, m, handler))
+        candidates.sort(key=lambda c: c[:3])
+        ctx = _Context(base, add_workdays)
+        found: list[Deadline] = []
+        done = 0
+        for start, neg_end, _, m, handler in candidates:
+            if start < done:
+                continue
+            try:
+                result = handler(m, ctx)
+            except _Invalid as exc:
+                result = _Result("none", reason=str(exc))
+            if result is None:
+                continue
+            done = -neg_end
+            if self._not_a_limit(clean, m, handler):
+                continue
+            a, b = cleaned.span(m.start(), m.end())
+            groups = m.groupdict()
+            hedged = bool(groups.get("hb") or groups.get("about") or groups.get("around")) or bool(
+                self.hedges_after.match(clean, m.end())
+            )
+            found.append(
+                Deadline(
+                    text[a:b],
+                    a,
+                    b,
+                    result.kind,  # type: ignore[arg-type]
+                    date=result.date,
+                    precision=result.precision,
+                    rrule=result.rrule,
+                    hedged=hedged and result.kind == "deadline",
+                    reason=result.reason,
+                )
+            )
+        return found
+
+    def _not_a_limit(self, clean: str, m: re.Match[str], handler: object) -> bool:
+        """Baselines, citations and processing limits: years and durations that bind nothing."""
+        before = clean[max(0, m.start() - 4) : m.start()]
+        if handler != self._no_date and (
+            before.endswith(self.baselines_before) or self.baselines_after.match(clean, m.end())
+        ):
+            return True
+        if clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
+            return True
+        if handler == self._duration and not m.group("anchor") and not m.group("n1"):
+            sentence_start = max((mm.end() for mm in _CLAUSE_END.finditer(clean, 0, m.start())), default=0)
+            if self.procedures_before.search(clean, sentence_start, m.start()):
+                return True
+            if self.procedures_after.match(clean, m.end()):
+                return True
+        return False

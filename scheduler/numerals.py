@@ -1,0 +1,80 @@
+"""Chinese numerals, and the cleaned copy of a text that the deadline patterns read.
+
+Deadline patterns are written once, against ASCII digits and half-width punctuation
+with no stray spaces. :class:`Numerals` turns 二〇二五年, ２０２５年 and "2025 年" into
+2025年 and remembers, for every character of the cleaned copy, which characters of the
+original it came from, so that a phrase found in the copy is reported with its span in
+the original text: a person checking a date must see the phrase as written.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Full-width ASCII to half-width, and every dash or tilde of a range to "-".
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_WIDTH.update({ord(c): "-" for c in "—–―－‐‑~～〜"})
+# Removed from the copy: spaces inside phrases (scraped text) and quotation marks
+# around plan periods (“十三五”期间).
+_DROPPED = r"[ \t\u00a0\u3000“”‘’\"'「」『』]+"
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    """A cleaned copy of a text; ``starts``/``ends`` give each character's source span."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The span in the original text of ``self.text[start:end]`` (``end > start``)."""
+        return self.starts[start], self.ends[end - 1]
+
+
+class Numerals:
+    """Reads Chinese numerals as the lexicon defines them."""
+
+    def __init__(self, digits: Mapping[str, int], units: Mapping[str, int], counted: Iterable[str]) -> None:
+        self.digits = dict(digits)
+        self.units = dict(units)
+        run = "[" + re.escape("".join(self.digits) + "".join(self.units)) + "]+"
+        before = "|".join(re.escape(word) for word in counted)
+        self._pattern = re.compile(rf"(?P<num>{run})(?=[ \t\u3000]*(?:{before}))|(?P<drop>{_DROPPED})")
+
+    def value(self, numeral: str) -> int:
+        """二〇二五 reads digit by digit and 二十五 positionally: years use the first form, counts the second."""
+        if not any(c in self.units for c in numeral):
+            return int("".join(str(self.digits[c]) for c in numeral))
+        total, digit = 0, None
+        for c in numeral:
+            if c in self.units:
+                total += (1 if digit is None else digit) * self.units[c]
+                digit = None
+            else:
+                digit = self.digits[c]
+        return total + (digit or 0)
+
+    def clean(self, text: str) -> Cleaned:
+        """The copy of ``text`` the patterns read, with the source span of each character."""
+        parts: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        done = 0
+        for m in self._pattern.finditer(text):
+            if m.start() > done:
+                parts.append(text[done : m.start()].translate(_WIDTH))
+                starts.extend(range(done, m.start()))
+                ends.extend(range(done + 1, m.start() + 1))
+            if m.group("num"):
+                digits = str(self.value(m.group("num")))
+                parts.append(digits)
+                starts.extend([m.start()] * len(digits))
+                ends.extend([m.end()] * len(digits))
+            done = m.end()
+        parts.append(text[done:].translate(_WIDTH))
+        starts.extend(range(done, len(text)))
+        ends.extend(range(done + 1, len(text) + 1))
+        return Cleaned("".join(parts), starts, ends)

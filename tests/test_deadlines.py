@@ -1,0 +1,217 @@
+"""Deadline phrases → dates, as a table a supervision office can read and extend.
+
+Each row is: the text, then what ``normalize`` must say about it. Unless a row names
+another, the base (the document's issue date) is BASE; the seeds' rows use their own
+documents' issue dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+from dateutil.rrule import rrulestr
+
+from scheduler.deadlines import find_deadlines, normalize
+
+BASE = date(2017, 3, 29)
+
+# text, kind, date, precision
+DATED = [
+    # years and year ends
+    ("到2025年", "deadline", "2025-12-31", "year"),
+    ("2025年", "deadline", "2025-12-31", "year"),
+    ("2017年底前", "deadline", "2017-12-31", "year"),
+    ("到2018年底", "deadline", "2018-12-31", "year"),
+    ("2018年底前完成", "deadline", "2018-12-31", "year"),
+    ("2035年底前", "deadline", "2035-12-31", "year"),
+    ("2022年末", "deadline", "2022-12-31", "year"),
+    ("到2017年底前", "deadline", "2017-12-31", "year"),
+    ("2018年前", "deadline", "2017-12-31", "year"),
+    ("2021年11月前", "deadline", "2021-10-31", "month"),
+    ("于2024年3月15日前", "deadline", "2024-03-15", "day"),
+    ("2018年度", "deadline", "2018-12-31", "year"),
+    # months and days
+    ("2017年6月", "deadline", "2017-06-30", "month"),
+    ("2017年6月底前", "deadline", "2017-06-30", "month"),
+    ("6月底前", "deadline", "2017-06-30", "month"),
+    ("2024年6月5日", "deadline", "2024-06-05", "day"),
+    ("2017年6月上旬", "deadline", "2017-06-10", "day"),
+    ("2017年6月中旬", "deadline", "2017-06-20", "day"),
+    ("2017年2月下旬", "deadline", "2017-02-28", "day"),
+    ("本月底前", "deadline", "2017-03-31", "month"),
+    ("3月末", "deadline", "2017-03-31", "month"),
+    ("于4月20日(星期五)前上报", "deadline", "2017-04-20", "day"),
+    # halves and quarters
+    ("上半年", "deadline", "2017-06-30", "half"),
+    ("下半年", "deadline", "2017-12-31", "half"),
+    ("年中", "deadline", "2017-06-30", "half"),
+    ("第三季度", "deadline", "2017-09-30", "quarter"),
+    ("一季度末", "deadline", "2017-03-31", "quarter"),
+    ("三季度前", "deadline", "2017-06-30", "quarter"),
+    ("2018年第一季度", "deadline", "2018-03-31", "quarter"),
+    # relative to the issue date
+    ("年内", "deadline", "2017-12-31", "year"),
+    ("当年", "deadline", "2017-12-31", "year"),
+    ("今年底", "deadline", "2017-12-31", "year"),
+    ("年底前", "deadline", "2017-12-31", "year"),
+    ("明年", "deadline", "2018-12-31", "year"),
+    ("明年上半年", "deadline", "2018-06-30", "half"),
+    ("两年内", "deadline", "2019-03-29", "day"),
+    ("3个月内", "deadline", "2017-06-29", "day"),
+    ("三个月内", "deadline", "2017-06-29", "day"),
+    ("两周内", "deadline", "2017-04-12", "day"),
+    ("印发之日起30日内", "deadline", "2017-04-28", "day"),
+    ("自本方案印发之日起三个月内", "deadline", "2017-06-29", "day"),
+    ("用3至5年时间", "deadline", "2022-03-29", "day"),
+    ("10个工作日内", "deadline", "2017-04-12", "day"),
+    # plan periods
+    ("十二五", "deadline", "2015-12-31", "year"),
+    ("十三五期间", "deadline", "2020-12-31", "year"),
+    ("“十三五”末", "deadline", "2020-12-31", "year"),
+    ("收官之年", "deadline", "2020-12-31", "year"),
+    ("十四五", "deadline", "2025-12-31", "year"),
+    ("十五五", "deadline", "2030-12-31", "year"),
+    ("十三五开局之年", "deadline", "2016-12-31", "year"),
+    ("十四五前两年", "deadline", "2022-12-31", "year"),
+    # ranges: the end
+    ("2016—2020年", "deadline", "2020-12-31", "year"),
+    ("2018-2020年", "deadline", "2020-12-31", "year"),
+    ("2021年5月1日至2022年4月30日", "deadline", "2022-04-30", "day"),
+    ("9月15日-25日", "deadline", "2017-09-25", "day"),
+    ("自即日起到2018年6月底", "deadline", "2018-06-30", "month"),
+    ("2017年6月-12月", "deadline", "2017-12-31", "month"),
+    # numerals and widths
+    ("二〇二五年", "deadline", "2025-12-31", "year"),
+    ("二○二五年底", "deadline", "2025-12-31", "year"),
+    ("２０２５年", "deadline", "2025-12-31", "year"),
+    ("二〇一八年十二月三十一日前", "deadline", "2018-12-31", "day"),
+    # scraped damage
+    ("20176月", "deadline", "2017-06-30", "month"),
+    ("20173月29", "deadline", "2017-03-29", "day"),
+    ("2017 年 6 月底前", "deadline", "2017-06-30", "month"),
+    # starts
+    ("2017年起", "start", "2017-01-01", "year"),
+    ("自2018年1月1日起", "start", "2018-01-01", "day"),
+    ("从2019年开始", "start", "2019-01-01", "year"),
+    ("自印发之日起施行", "start", "2017-03-29", "day"),
+    ("自即日起", "start", "2017-03-29", "day"),
+    ("2012年起5年内", "deadline", "2016-12-31", "day"),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "due", "precision"), DATED, ids=[row[0] for row in DATED])
+def test_dated(text: str, kind: str, due: str, precision: str) -> None:
+    d = normalize(text, BASE)
+    assert (d.kind, d.date, d.precision) == (kind, date.fromisoformat(due), precision)
+
+
+RECURRING = [
+    ("每年12月底前", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=-1"),
+    ("每年", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=-1"),
+    ("每季度末", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1"),
+    ("每个季度", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1"),
+    ("每半年", "FREQ=MONTHLY;BYMONTH=6,12;BYMONTHDAY=-1"),
+    ("每月5日前", "FREQ=MONTHLY;BYMONTHDAY=5"),
+    ("每月28日前", "FREQ=MONTHLY;BYMONTHDAY=28"),
+    ("每季度最后一个月的30日前", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=30"),
+    ("每个季度第1个月的20日前", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=20"),
+    ("每季度末(分别在6月、9月和12月底)", "FREQ=MONTHLY;BYMONTH=6,9,12;BYMONTHDAY=-1"),
+    ("每年6月30日前", "FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=30"),
+    ("每两年", "FREQ=YEARLY;INTERVAL=2;BYMONTH=12;BYMONTHDAY=-1"),
+]
+
+
+@pytest.mark.parametrize(("text", "rule"), RECURRING, ids=[row[0] for row in RECURRING])
+def test_recurring(text: str, rule: str) -> None:
+    d = normalize(text, BASE)
+    assert (d.kind, d.date, d.rrule) == ("recurring", None, rule)
+    start = datetime(2017, 3, 29)
+    assert rrulestr(d.rrule, dtstart=start).after(start) is not None
+
+
+NO_DATE = ["逐步", "长期坚持", "持续推进", "在规定时限内", "及时", "适时", "到本世纪中叶", "聘期内", "2000年以来"]
+
+
+@pytest.mark.parametrize("text", NO_DATE)
+def test_explicitly_undated(text: str) -> None:
+    d = normalize(text, BASE)
+    assert (d.kind, d.date, d.text) == ("none", None, text)
+    assert d.reason and d.reason != "no time phrase"
+
+
+INVALID = [("19999年", "19999年"), ("2月30日", "2月30日"), ("2017年13月", "13月")]
+
+
+@pytest.mark.parametrize(("text", "culprit"), INVALID)
+def test_impossible_dates_are_none_with_a_reason(text: str, culprit: str) -> None:
+    d = normalize(text, BASE)
+    assert (d.kind, d.date) == ("none", None)
+    assert culprit in d.reason
+
+
+# Years that are not time limits produce no result at all, not even kind none.
+NOT_LIMITS = [
+    "闽政办〔2018〕38号",
+    "浙政发〔201626号",
+    "比2015年下降10%",
+    "与2015年相比",
+    "在2015年的基础上",
+    "较2017-2018年秋冬季下降",
+    "审批时限压缩至100个工作日内",
+    "自受理之日起20个工作日内办结",
+    "分2年给予补助",
+    "《深化医药卫生体制改革2016年重点工作任务》",
+    "连续3年",
+]
+
+
+@pytest.mark.parametrize("text", NOT_LIMITS)
+def test_not_a_time_limit(text: str) -> None:
+    assert find_deadlines(text, BASE) == []
+
+
+def test_several_dates_of_one_clause_are_multi() -> None:
+    text = "到2017年、2018年底全区户籍人口规范签约率分别达25%、35%"
+    d = normalize(text, BASE)
+    assert (d.kind, d.date, d.dates) == ("multi", None, (date(2017, 12, 31), date(2018, 12, 31)))
+    parts = find_deadlines(text, BASE)
+    assert [(p.text, p.date) for p in parts] == [("到2017年", date(2017, 12, 31)), ("2018年底", date(2018, 12, 31))]
+
+
+@pytest.mark.parametrize(
+    ("text", "hedged"),
+    [("力争到2017年底前", True), ("争取2018年前", True), ("2020年左右", True), ("到2018年底基本建成", True), ("到2018年底", False)],
+)
+def test_hedges(text: str, hedged: bool) -> None:
+    assert normalize(text, BASE).hedged is hedged
+
+
+@pytest.mark.parametrize("text", ["年内", "明年", "6月底前", "三个月内", "自即日起", "收官之年"])
+def test_relative_phrases_without_base_are_none(text: str) -> None:
+    d = normalize(text)
+    assert (d.kind, d.reason) == ("none", "no base date")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "你好", "加强组织领导"])
+def test_text_without_a_phrase(text: str) -> None:
+    assert find_deadlines(text, BASE) == []
+    d = normalize(text, BASE)
+    assert (d.kind, d.text, d.start, d.end, d.date) == ("none", text, 0, len(text), None)
+
+
+def test_workdays_come_from_the_calendar_when_given() -> None:
+    d = normalize("5个工作日内", date(2024, 9, 27), add_workdays=lambda day, n: date(2024, 10, 12))
+    assert d.date == date(2024, 10, 12)
+
+
+def test_year_less_months_take_the_year_of_the_phrase_before() -> None:
+    found = find_deadlines("2018年3月底前完成方案,6月底前完成试点", BASE)
+    assert [d.date for d in found] == [date(2018, 3, 31), date(2018, 6, 30)]
+
+
+def test_spans_point_into_the_original_text() -> None:
+    text = "一、 力争到二〇一八年 底前，全面完成。２０２０年 6 月起实施"
+    found = find_deadlines(text, BASE)
+    assert [d.text for d in found] == ["力争到二〇一八年 底前", "２０２０年 6 月起"]
+    assert all(text[d.start : d.end] == d.text for d in found)
