@@ -207,7 +207,14 @@ class Directory:
         key = _spelling(entry.name)
         if key in self._canonical:
             other = self._canonical[key]
-            raise ConfigError(f'{where}: the name is already used by "{other}" ({self._jurisdiction_of[other]}).')
+            elsewhere = self._jurisdiction_of[other]
+            hint = (
+                f"; canonical names are unique across jurisdictions, so write {entry.jurisdiction} in front"
+                " and keep the short name as an alias"
+                if _spelling(elsewhere) != place
+                else ""
+            )
+            raise ConfigError(f'{where}: the name is already used by "{other}" ({elsewhere}){hint}.')
         self._canonical[key] = entry.name
         self._jurisdiction_of[entry.name] = entry.jurisdiction
         for index, alias in enumerate((entry.name, *entry.aliases)):

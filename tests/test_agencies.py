@@ -161,7 +161,13 @@ def test_listing_keeps_config_order(directory: Directory) -> None:
         (  # canonical names are unique across jurisdictions
             [agency("漳州市", "督查室"), agency("保山市", "督查室")],
             [],
-            '[[agencies]] "督查室" (保山市): the name is already used by "督查室" (漳州市).',
+            '[[agencies]] "督查室" (保山市): the name is already used by "督查室" (漳州市); canonical names are'
+            " unique across jurisdictions, so write 保山市 in front and keep the short name as an alias.",
+        ),
+        (
+            [agency("漳州市", "A局"), agency("漳州市", "A局", "市A局")],
+            [],
+            '[[agencies]] "A局" (漳州市): the name is already used by "A局" (漳州市).',
         ),
         (
             [agency("漳州市", "A局", "市A局", "市A局")],
