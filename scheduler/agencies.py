@@ -296,17 +296,17 @@ def _fields(table: str, index: int, entry: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(f'{where}: the required key "{key}" is missing.')
     fields: dict[str, Any] = {}
     for key, value in entry.items():
-        if schema[key] == _TEXT and isinstance(value, str) and value.strip():
-            fields[key] = value.strip()
-        elif schema[key] != _TEXT and _is_names(value) and (value or schema[key] == _NAMES):
-            fields[key] = tuple(item.strip() for item in value)
-        else:
+        if not _fits(schema[key], value):
             raise ConfigError(f'{where}: "{key}" must be {schema[key]}.')
+        fields[key] = value.strip() if schema[key] == _TEXT else tuple(item.strip() for item in value)
     return fields
 
 
-def _is_names(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
+def _fits(kind: str, value: Any) -> bool:
+    if kind == _TEXT:
+        return isinstance(value, str) and bool(value.strip())
+    names = isinstance(value, list) and all(isinstance(item, str) and item.strip() for item in value)
+    return names and (kind == _NAMES or bool(value))
 
 
 def _agency(fields: dict[str, Any], validate_email: Callable[[str], str]) -> Agency:
