@@ -1,0 +1,635 @@
+"""From a plan's text to a :class:`scheduler.model.Document`: metadata, tasks, agencies, deadlines.
+
+The conventions are those of PATTERNS.md section 1. A task is a numbered leaf item (or a
+table row) of the task part of the plan that names who is responsible or by when; items
+of 总体要求/主要目标 without a responsible agency are goals, set aside with a warning, as
+are notice-level obligations (于…前报…). Every warning goes to ``Document.warnings`` so
+a person sees what was left out and why.
+
+Responsibility is read from every form the genre uses (R1–R17): own lines ``责任单位:``,
+labelled brackets ``(牵头单位:A,相关责任单位:B)``, verb brackets ``(A牵头;B配合)`` and
+``(A、B按职责分别负责)``, the carry-forward clause ``以下任务均需X落实,不再列出``, and
+task tables. Names are expanded by :mod:`scheduler.names`; they are resolved against the
+directory later (``scheduler.agencies``), so ``AgencyRef.canonical`` stays ``None`` here.
+
+Rows of an attachment table that restate a body task (seed 001's 分解表) are linked to
+that task instead of becoming tasks of their own: the row's 完成时间 is added to the body
+task's deadlines and a warning records the link, so the agencies get one set of
+reminders, with every date the plan set.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+from scheduler.deadlines import find_deadlines
+from scheduler.model import AgencyRef, Deadline, Document, Role, Task
+from scheduler.names import split_names, split_top
+from scheduler.outline import Item, Outline, Row, parse_outline
+from scheduler.reader import CELL, read_text
+
+# -- cleaning --------------------------------------------------------------------------
+
+# Full-width ASCII to half-width, ideographic and no-break spaces to spaces.
+_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0xA0: " "}
+
+# Pinyin injected after characters by some sites (X4): 責(zé)任單位, 城鄉(xiāng).
+_PINYIN = re.compile(r"\((?=[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ])[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
+
+# A year run into its month (X2): 20176月 → 2017年6月, 20173月29 → 2017年3月29.
+_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
+
+# Web chrome lines (X1), dropped wherever they appear.
+_CHROME = re.compile(
+    r"^(?:加盟电话|精确检索|开始检索|您现在的位置|当前位置|首页\s*>|打印本页|关闭窗口|【?字体|分享到|"
+    r"附件下载|繁体|IPV6|浏览次数|浏览量|文档评论|\d+亿VIP|Baidu$|map$|【打印】|【关闭】)"
+)
+
+# Lines after which only web chrome follows (X1): the page footer.
+_FOOTER = re.compile(r"^(?:扫一扫在手机上查看当前页面|相关解读|相关链接|相关文件|相关新闻|上一篇|下一篇)")
+
+# -- metadata --------------------------------------------------------------------------
+
+_NOTICE = re.compile(r"^(?P<issuer>\S{2,40}?)关于(?:印发|转发|下发)(?P<title>.+?)的通知$")
+_PLAN_TITLE = re.compile(r"(?:实施方案|行动方案|工作方案|行动计划|工作计划|实施意见|方案|计划|规划|意见|办法|要点|措施|细则|清单|分解表)$")
+_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*[〕\])]\s*(\d{1,4})\s*[号號]")
+_DAMAGED_NUMBER = re.compile(r"^([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*(\d{1,4})\s*[号號]$")
+_DOC_NUMBER_FIELD = re.compile(r"(?:文\s*号|发文字号)\s*[:|]?\s*")
+_SIGNATURE_DATE = re.compile(r"^[{ ]*(\d{4})\s*年?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
+_CN_DATE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$")
+_DIGIT_DATE = re.compile(r"^[{ ]*(\d{4})\s*(\d{1,2})\s*(\d{1,2})$|^(\d{4})(\d{2,4})$")
+_DATE_FIELD = re.compile(
+    r"(成文日期|发文日期|印发日期|发布日期|公文生成日期|发布时间)\s*[:|]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
+)
+_ISSUER_FIELD = re.compile(r"(?:发布机构|发文机关)\s*[:|]?\s*([\u4e00-\u9fff]+)")
+_ADMIN_UNIT = re.compile(r".+?(?:自治区|自治州|特别行政区|省|市|区|區|县|縣|旗|州(?![市]))")
+_ISSUER_BODY = re.compile(r"(?:人民政府|政府|党委|委员会|办公室|办公厅|管委会).*$")
+_PLAN_YEAR = re.compile(r"((?:19|20)\d{2})\s*[-—–~至]\s*(?:19|20)\d{2}\s*年")
+
+# -- tasks -----------------------------------------------------------------------------
+
+# Sections whose items are goals or principles, not tasks, unless they name an agency.
+_GOALS = re.compile(r"总体要求|指导思想|基本原则|主要目标|工作目标|发展目标|总体目标|目标任务|目标要求|总体思路|基本思路|工作原则")
+
+# Sections of means rather than tasks: items there are tasks only with a responsibility.
+_MEANS = re.compile(r"保障措施|组织实施|工作要求|实施步骤|组织保障|工作步骤")
+
+# Notice-level obligations (D18): 于…前将…报, 每季度…报送.
+_NOTICE_LEVEL = re.compile(r"于.{0,20}?前.{0,30}?(?:报|送|备案)|(?:每季度|每月|每半年).{0,20}?(?:报送|上报)")
+
+# Citations whose years are not deadlines (D17): 《…》 titles and document numbers.
+_CITATION = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,10}[〔\[(]\s*\d{4}\s*[〕\])]?\s*\d{1,4}\s*[号號]")
+
+# A baseline year (D17): 比2015年, 较2017-2018年.
+_BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
+
+_DEADLINE_KINDS = ("deadline", "multi", "recurring")
+_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
+
+# -- responsibility ----------------------------------------------------------------------
+
+
+def _variants(text: str) -> str:
+    """A regex matching ``text`` in simplified or traditional characters (X3)."""
+    pairs = {"牵": "牽", "头": "頭", "单": "單", "责": "責", "负": "負", "职": "職", "别": "別", "实": "實",
+             "办": "辦", "协": "協", "参": "參", "关": "關", "门": "門", "与": "與", "为": "為", "该": "該"}
+    return "".join(f"[{c}{pairs[c]}]" if c in pairs else re.escape(c) for c in text)
+
+
+_LABELS: tuple[tuple[str, str], ...] = (
+    ("牵头责任单位", "lead"), ("牵头责任部门", "lead"), ("牵头单位", "lead"), ("牵头部门", "lead"),
+    ("牵头领导", "person"), ("责任领导", "person"), ("分管领导", "person"),
+    ("相关责任单位", "support"), ("相关责任部门", "support"), ("主要参与部门", "support"),
+    ("配合单位", "support"), ("配合部门", "support"), ("参与单位", "support"), ("参与部门", "support"),
+    ("协办单位", "support"), ("协办部门", "support"), ("相关单位", "support"),
+    ("主责单位", "implementer"), ("实施单位", "implementer"),
+    ("责任单位", "bare"), ("责任部门", "bare"), ("责任主体", "bare"),
+)
+_LABEL = re.compile("|".join(f"(?P<l{i}>{_variants(label)})\\s*[:]" for i, (label, _) in enumerate(_LABELS)))
+_LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
+
+_VERBS: tuple[tuple[str, str], ...] = (
+    ("按职责分别牵头负责", "lead"), ("按职责分工牵头负责", "lead"), ("分别牵头负责", "lead"),
+    ("按职责分别负责", "each"), ("按职责分工负责", "each"), ("按职能分工负责", "each"),
+    ("按职责分工落实", "each"), ("按职责负责", "each"), ("分别负责", "each"), ("共同负责", "each"),
+    ("牵头负责", "lead"), ("牵头", "lead"), ("承办", "lead"),
+    ("配合", "support"), ("协办", "support"), ("参与", "support"),
+    ("负责落实", "implementer"), ("具体落实", "implementer"), ("落实", "implementer"), ("负责", "each"),
+)
+_VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
+
+# The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
+_CARRY = re.compile(
+    r"[,;]?\s*(?:以下|下列)(?:各项)?(?:任务|工作)?(?:均|都|也)?(?:需|须|由|要)(?:要)?(?P<a>.+?)(?:负责)?(?:落实|实施)"
+    r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>.+?)[,;]\s*不再做分工[,;]?\s*下同"
+)
+
+# Explicit role rules of the notice (R16).
+_BARE_IS_LEAD = re.compile(_variants("无牵头单位的") + r".{0,4}" + _variants("责任单位即为牵头单位"))
+_FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"为" + _variants("牵头单位"))
+
+# "由A承办,B、C配合。" before the task text (R15).
+_BY = re.compile(r"^由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
+
+_OPEN = "((〔["
+_CLOSE = {")": "(", "〕": "〔", "]": "["}
+
+
+def parse_file(path: Path) -> Document:
+    """Read a document file and extract its plan."""
+    return extract(read_text(Path(path)), str(path))
+
+
+def extract(text: str, path: str) -> Document:
+    """Extract metadata and tasks from a plan's text; pure, names left unresolved."""
+    lines = clean_lines(text)
+    outline = parse_outline(lines)
+    head_end = outline.items[0].line if outline.items else len(lines)
+    meta = _metadata(lines, head_end)
+    base = meta["issued_on"] or _plan_year(meta["title"], text)
+    identity = meta["doc_number"] or meta["title"] or Path(path).stem
+    builder = _Builder(identity, base, _role_mode(text))
+    builder.items(outline)
+    builder.rows(outline.rows)
+    warnings = list(outline.warnings) + builder.warnings
+    if not builder.tasks:
+        warnings.append(f"No task found in {path}: no numbered item names a responsible agency or a deadline.")
+    return Document(
+        path=path,
+        title=meta["title"] or "",
+        doc_number=meta["doc_number"],
+        issuer=meta["issuer"],
+        issued_on=meta["issued_on"],
+        jurisdiction=meta["jurisdiction"],
+        tasks=tuple(builder.tasks),
+        warnings=tuple(warnings),
+    )
+
+
+def clean_lines(text: str) -> list[str]:
+    """The plan's lines, cleaned of width variants, pinyin, run-together dates and web chrome."""
+    text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", " ").replace('\\"', '"')
+    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", text.translate(_WIDTH)))
+    lines = []
+    for raw in text.split("\n"):
+        cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
+        line = CELL.join(cells).strip()
+        if not line or _CHROME.match(line):
+            continue
+        if _FOOTER.match(line):
+            break
+        lines.append(line)
+    return lines
+
+
+# -- metadata ----------------------------------------------------------------------------
+
+
+def _metadata(lines: list[str], head_end: int) -> dict:
+    head = lines[:head_end]
+    issuer = title = None
+    for line in head:
+        notice = _NOTICE.match(line.replace(" ", ""))
+        if notice:
+            issuer, title = notice.group("issuer"), notice.group("title").strip("《》")
+            break
+    title = title or _plan_title(head)
+    signature = _signature(lines, head_end)
+    issued_on = signature[0] if signature else _date_field(head)
+    if issuer is None and signature and signature[1] > 0:
+        issuer = lines[signature[1] - 1] if _ISSUER_BODY.search(lines[signature[1] - 1]) else None
+    if issuer is None:
+        field = next((m for m in map(_ISSUER_FIELD.search, head) if m), None)
+        issuer = field.group(1) if field else None
+    return {
+        "title": title,
+        "doc_number": _doc_number(head),
+        "issuer": issuer,
+        "issued_on": issued_on,
+        "jurisdiction": jurisdiction(issuer or title or ""),
+    }
+
+
+def _plan_title(head: list[str]) -> str | None:
+    """The plan's own heading: a line ending with 方案/计划 …, joined to a split 实 施 方 案."""
+    for index, line in enumerate(head):
+        compact = line.replace(" ", "")
+        following = head[index + 1].replace(" ", "") if index + 1 < len(head) else ""
+        if _PLAN_TITLE.search(following) and len(following) <= 6 and not _PLAN_TITLE.search(compact):
+            return compact + following
+        if _PLAN_TITLE.search(compact) and 6 <= len(compact) <= 60 and "《" not in compact:
+            return compact
+    return None
+
+
+def _doc_number(head: list[str]) -> str | None:
+    """The plan's own number: a 文号 field or a line of its own, never a cited number."""
+    candidates = []
+    for line in head:
+        field = _DOC_NUMBER_FIELD.search(line)
+        if field:
+            candidates.insert(0, line[field.end() :])
+        elif _DOC_NUMBER.fullmatch(line.replace(" ", "")) or _DAMAGED_NUMBER.match(line.replace(" ", "")):
+            candidates.append(line.replace(" ", ""))
+    for candidate in candidates:
+        match = _DOC_NUMBER.match(candidate) or _DAMAGED_NUMBER.match(candidate.replace(" ", ""))
+        if match:
+            return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号"
+    return None
+
+
+def _signature(lines: list[str], head_end: int) -> tuple[date, int] | None:
+    """The date under the signature: a line that is only a date, in the head, else the last one."""
+    found = [(day, index) for index, line in enumerate(lines) if (day := parse_date_line(line))]
+    in_head = [entry for entry in found if entry[1] < head_end]
+    return in_head[0] if in_head else (found[-1] if found else None)
+
+
+def parse_date_line(line: str) -> date | None:
+    """A line that is only a date, as signatures are written, damage included (X2).
+
+    2018年7月11日, 20173月29 (repaired to 2017年3月29 by cleaning), 二○一一年四月十四日,
+    201999, 20171116, { 2017 6 23.
+    """
+    line = line.strip()
+    for pattern in (_SIGNATURE_DATE, _CN_DATE):
+        match = pattern.match(line)
+        if match:
+            parts = [_cn_number(part) for part in match.groups()]
+            return _date(*parts)
+    match = _DIGIT_DATE.match(line)
+    if not match:
+        return None
+    if match.group(1):
+        return _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    year, rest = int(match.group(4)), match.group(5)
+    splits = [(rest[:1], rest[1:]), (rest[:2], rest[2:])]
+    return next((day for m, d in splits if d and (day := _date(year, int(m), int(d)))), None)
+
+
+def _cn_number(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
+    if "十" not in text:
+        return int("".join(str(digits[c]) for c in text))
+    tens, _, ones = text.partition("十")
+    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day) if 1949 <= year <= 2100 else None
+    except ValueError:
+        return None
+
+
+def _date_field(head: list[str]) -> date | None:
+    """A date from a metadata row; 成文日期 is the signature's date, so it ranks first."""
+    fields = sorted((m for line in head for m in _DATE_FIELD.finditer(line)), key=lambda m: m.group(1) != "成文日期")
+    for match in fields:
+        day = _date(int(match.group(2)), int(match.group(3)), int(match.group(4)))
+        if day:
+            return day
+    return None
+
+
+def jurisdiction(issuer: str) -> str | None:
+    """The area an issuer governs: 温州市鹿城区人民政府 → 鹿城区, 漳州市人民政府办公室 → 漳州市."""
+    place = _ISSUER_BODY.sub("", issuer.replace(" ", ""))
+    units = _ADMIN_UNIT.findall(place)
+    return units[-1] if units else None
+
+
+def _plan_year(title: str | None, text: str) -> date | None:
+    """The base of year-less deadlines when the issue date is missing: the plan period's start."""
+    match = _PLAN_YEAR.search(title or "") or re.search(r"((?:19|20)\d{2})年", text)
+    return date(int(match.group(1)), 1, 1) if match else None
+
+
+def _role_mode(text: str) -> str:
+    """How a bare 责任单位 list is to be read in this document (R16)."""
+    if _BARE_IS_LEAD.search(text):
+        return "lead"
+    if _FIRST_IS_LEAD.search(text):
+        return "first"
+    return "responsible"
+
+
+# -- tasks -------------------------------------------------------------------------------
+
+
+class _Builder:
+    """Collects the tasks of one document, with the state that runs through it (R12, R16)."""
+
+    def __init__(self, identity: str, base: date | None, mode: str) -> None:
+        self.identity, self.base, self.mode = identity, base, mode
+        self.tasks: list[Task] = []
+        self.warnings: list[str] = []
+        self.carried: tuple[AgencyRef, ...] = ()
+        self.keys: set[str] = set()
+
+    def items(self, outline: Outline) -> None:
+        heads = {item.path: item.head for item in outline.items}
+        any_responsibility = any(_has_responsibility(item) for item in outline.items)
+        for item in outline.items:
+            if outline.is_leaf(item):
+                self.item(item, heads, any_responsibility)
+
+    def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
+        body, clauses = _split_responsibility(item)
+        body = _strip_stray_heading(body, heads)
+        agencies: list[AgencyRef] = []
+        for clause in clauses:
+            clause, carried = _carry_forward(clause)
+            agencies.extend(self.parse_clause(clause, item.number))
+            if carried:
+                self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, item.number))
+        section = _section(item, heads)
+        deadlines = self.deadlines(body)
+        own = bool(agencies)
+        responsible = own or (bool(self.carried) and section == "task")
+        if section == "goal" and not own:
+            if deadlines:
+                self.warnings.append(f"{item.number} is a goal with dates but no responsible agency: set aside.")
+            return
+        if not responsible and not deadlines:
+            if section == "task" and not any_responsibility:
+                self.add(item.number, body, (), ())
+                self.warnings.append(f"{item.number} is a task with no responsibility in the text (R17).")
+            elif section == "task":
+                self.warnings.append(f"{item.number} names no responsible agency and no deadline: set aside.")
+            return
+        if not responsible:
+            self.warnings.append(f"{item.number} has deadlines but no responsible agency.")
+        self.add(item.number, body, _merge(agencies, self.carried if responsible else ()), deadlines)
+
+    def parse_clause(self, clause: str, where: str) -> list[AgencyRef]:
+        found = parse_responsibility(clause, self.mode)
+        self.warnings.extend(f"{where}: open list tail dropped: {tail}" for tail in found.dropped)
+        return list(found.agencies)
+
+    def names(self, text: str, where: str) -> tuple[str, ...]:
+        listed = split_names(text)
+        self.warnings.extend(f"{where}: open list tail dropped: {tail}" for tail in listed.dropped)
+        return listed.names
+
+    def deadlines(self, text: str) -> tuple[Deadline, ...]:
+        return task_deadlines(text, self.base)
+
+    def add(self, number: str, body: str, agencies: tuple[AgencyRef, ...], deadlines: tuple[Deadline, ...]) -> None:
+        key = f"{self.identity}#{number}"
+        while key in self.keys:
+            key += "'"
+        self.keys.add(key)
+        self.tasks.append(Task(key, number, _title(body), body, agencies, deadlines))
+
+    def rows(self, rows: tuple[Row, ...]) -> None:
+        """Table rows: linked to the body task they restate, else tasks of their own."""
+        body_tasks = list(self.tasks)
+        for row in rows:
+            task_text = "".join(row.cells.get("task", ()))
+            deadlines = tuple(d for cell in row.cells.get("deadline", ()) for d in task_deadlines(cell, self.base))
+            target = _restated(task_text, body_tasks)
+            if target is not None:
+                index = self.tasks.index(target)
+                merged = target.deadlines + tuple(d for d in deadlines if d not in target.deadlines)
+                self.tasks[index] = replace(target, deadlines=merged)
+                body_tasks[body_tasks.index(target)] = self.tasks[index]
+                self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
+                continue
+            agencies = self.row_agencies(row)
+            if not agencies and not deadlines:
+                self.warnings.append(f"Table row {row.number} names no agency and no deadline: set aside.")
+                continue
+            if row.boundary_lost:
+                self.warnings.append(f"Table row {row.number}: cells split one agency per line, lead taken as the first (low confidence).")
+            self.add(row.number, task_text, agencies, deadlines)
+
+    def row_agencies(self, row: Row) -> tuple[AgencyRef, ...]:
+        refs: list[AgencyRef] = []
+        prefix = None
+        has_lead = "lead" in row.cells
+        for column, role in (("lead", "lead"), ("support", "support"), ("responsible", "support" if has_lead else "responsible")):
+            for cell in row.cells.get(column, ()):
+                listed = split_names(cell, prefix)
+                prefix = listed.prefix
+                refs.extend(AgencyRef(name, role) for name in listed.names)
+        return _merge(refs, self.carried)
+
+
+def _has_responsibility(item: Item) -> bool:
+    return bool(_split_responsibility(item)[1])
+
+
+def _section(item: Item, heads: dict) -> str:
+    """goal, means or task: what the top-level section above an item is about."""
+    titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
+    if any(_GOALS.search(title[:12]) for title in titles):
+        return "goal"
+    if any(_MEANS.search(title[:12]) for title in titles):
+        return "means"
+    return "task"
+
+
+def _merge(refs: list[AgencyRef] | tuple[AgencyRef, ...], extra: tuple[AgencyRef, ...]) -> tuple[AgencyRef, ...]:
+    """Refs in order, each name once (its first role), then the extra ones not named yet."""
+    seen: dict[str, AgencyRef] = {}
+    for ref in (*refs, *extra):
+        seen.setdefault(ref.name, ref)
+    return tuple(seen.values())
+
+
+def _title(body: str) -> str:
+    """The first clause up to 。, whitespace removed."""
+    first = body.split("。", 1)[0]
+    return re.sub(r"\s+", "", first)
+
+
+def _split_responsibility(item: Item) -> tuple[str, list[str]]:
+    """The item's body without its responsibility, and the responsibility clauses found."""
+    clauses, kept = [], []
+    for line in item.lines:
+        (clauses if _LABEL_LINE.match(line) else kept).append(line)
+    body = "\n".join([item.head, *kept]).strip()
+    bracket = _trailing_bracket(body)
+    if bracket is not None:
+        start, content = bracket
+        if _is_responsibility(content):
+            clauses.insert(0, content)
+            body = body[:start].rstrip()
+    heading = _heading_bracket(body)
+    if heading is not None:
+        clauses.insert(0, heading)
+    by = _BY.match(body)
+    if by:
+        clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
+    return body, clauses
+
+
+def _trailing_bracket(text: str) -> tuple[int, str] | None:
+    """The bracket that ends a text (before a final 。), as (its start, its content)."""
+    stripped = text.rstrip("。.;; \n")
+    if not stripped or stripped[-1] not in _CLOSE:
+        return None
+    depth = 0
+    for index in range(len(stripped) - 1, -1, -1):
+        char = stripped[index]
+        if char in _CLOSE:
+            depth += 1
+        elif char in _OPEN:
+            depth -= 1
+            if depth == 0:
+                return index, stripped[index + 1 : -1]
+    return None
+
+
+def _heading_bracket(body: str) -> str | None:
+    """A responsibility in the heading clause (R15): (一)…整治(交通局负责)."""
+    first = body.split("。", 1)[0].split("\n", 1)[0]
+    bracket = _trailing_bracket(first)
+    if bracket and _VERB.search(bracket[1]) and len(first) < 60:
+        return bracket[1]
+    return None
+
+
+def _is_responsibility(content: str) -> bool:
+    content = _CARRY.sub("", content)
+    return bool(_LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
+
+
+def _carry_forward(clause: str) -> tuple[str, str | None]:
+    """Split the carry-forward clause (R12) off a responsibility clause: (rest, carried names)."""
+    match = _CARRY.search(clause)
+    if not match:
+        return clause, None
+    return (clause[: match.start()] + clause[match.end() :]).strip(" ,;"), match.group("a") or match.group("b")
+
+
+def _strip_stray_heading(body: str, heads: dict) -> str:
+    """Drop a heading repeated at the end of a body by a scraping error (X10): …约谈。三、保障措施."""
+    for path, head in heads.items():
+        if len(path) == 1:
+            stray = f"{path[0]}、{head}"
+            if body.endswith(stray) and len(body) > len(stray):
+                return body[: -len(stray)].rstrip()
+    return body
+
+
+@dataclass(frozen=True, slots=True)
+class Responsibility:
+    """The agencies of a clause with their roles, and the open tails (等部门) dropped from it."""
+
+    agencies: tuple[AgencyRef, ...]
+    dropped: tuple[str, ...] = ()
+
+
+def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibility:
+    """The agencies and roles of one responsibility clause, labelled or verb form.
+
+    ``mode`` says what a bare 责任单位 list means in this document (R16): ``responsible``,
+    ``lead`` (无牵头单位的,责任单位即为牵头单位) or ``first`` (列第一位的为牵头单位).
+    """
+    labelled = list(_LABEL.finditer(clause))
+    if labelled:
+        lists = []
+        kinds = [_LABELS[int(m.lastgroup[1:])][1] for m in labelled]
+        for index, match in enumerate(labelled):
+            end = labelled[index + 1].start() if index + 1 < len(labelled) else len(clause)
+            lists.append((kinds[index], clause[match.end() : end].strip(" ,;。")))
+        has_lead = "lead" in kinds
+    else:
+        lists = _verb_lists(clause)
+        has_lead = any(kind == "lead" for kind, _ in lists)
+    refs: list[AgencyRef] = []
+    dropped: list[str] = []
+    prefix = None
+    for kind, text in lists:
+        if kind == "person" or not text:
+            continue
+        if labelled and any(_VERB.search(part) for part in split_top(text, ",;")):
+            inner = parse_responsibility(text, mode)
+            refs.extend(inner.agencies)
+            dropped.extend(inner.dropped)
+            continue
+        listed = split_names(text, prefix)
+        prefix = listed.prefix
+        refs.extend(_refs(listed.names, _role(kind, has_lead, mode)))
+        dropped.extend(listed.dropped)
+    return Responsibility(_merge(refs, ()), tuple(dropped))
+
+
+def _verb_lists(clause: str) -> list[tuple[str, str]]:
+    """(A牵头;B、C配合) → [(lead, A), (support, B、C)]; segments without a verb join the next."""
+    lists, pending = [], []
+    for part in split_top(clause, ",;"):
+        match = _VERB.search(part)
+        if match is None:
+            pending.append(part)
+            continue
+        kind = _VERBS[int(match.lastgroup[1:])][1]
+        names = ",".join([*pending, part[: match.start()]])
+        pending = []
+        lists.append((kind, names))
+    if pending:
+        lists.append(("bare", ",".join(pending)))
+    return lists
+
+
+def _role(kind: str, has_lead: bool, mode: str) -> Role | str:
+    if kind in ("lead", "support"):
+        return kind
+    if kind == "implementer":
+        return "responsible"
+    if kind == "each":
+        return "support" if has_lead else "responsible"
+    if has_lead:
+        return "support"
+    return {"lead": "lead", "first": "first"}.get(mode, "responsible")
+
+
+def _refs(names: tuple[str, ...], role: str) -> list[AgencyRef]:
+    if role == "first":
+        return [AgencyRef(name, "lead" if index == 0 else "support") for index, name in enumerate(names)]
+    return [AgencyRef(name, role) for name in names]  # type: ignore[arg-type]
+
+
+# -- deadlines ---------------------------------------------------------------------------
+
+
+def task_deadlines(text: str, base: date | None) -> tuple[Deadline, ...]:
+    """The deadlines binding a task, sentence by sentence, with spans into ``text``.
+
+    Notice-level sentences (于…前报…) are skipped, citations are masked so that their
+    years are not read, and baselines (比2015年) and starts (2017年起) are dropped.
+    """
+    found: list[Deadline] = []
+    for match in _SENTENCE.finditer(text):
+        sentence = match.group()
+        if _NOTICE_LEVEL.search(sentence):
+            continue
+        masked = _CITATION.sub(lambda m: "□" * len(m.group()), sentence)
+        for deadline in find_deadlines(masked, base=base):
+            if deadline.kind not in _DEADLINE_KINDS or _BASELINE.search(masked[: deadline.start]):
+                continue
+            start, end = match.start() + deadline.start, match.start() + deadline.end
+            found.append(replace(deadline, text=text[start:end], start=start, end=end))
+    return tuple(found)
+
+
+def _restated(row_text: str, tasks: list[Task]) -> Task | None:
+    """The body task a table row restates: the one sharing most of the row's character pairs."""
+    pairs = _pairs(row_text)
+    if len(pairs) < 3 or not tasks:
+        return None
+    scored = [(len(pairs & _pairs(task.text)) / len(pairs), task) for task in tasks]
+    score, best = max(scored, key=lambda entry: entry[0])
+    return best if score >= 0.5 else None
+
+
+def _pairs(text: str) -> set[str]:
+    chars = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
+    return {chars[i : i + 2] for i in range(len(chars) - 1)}

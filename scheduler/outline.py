@@ -1,0 +1,281 @@
+"""The numbered outline of a plan: items under 一、/(一)/1./(1)/① markers, and table rows.
+
+Plans number their parts with a few marker kinds, and the order in which a plan first
+uses them gives their depth (``一、`` then ``(一)`` then ``1.``, or ``一、`` then ``1.``).
+An item runs from its marker line up to the next marker; its path is the list of markers
+above it as written (``二.(一).2``), which is what a person quotes when they talk about it.
+
+A marker is trusted only when it continues its sequence (1 after nothing, n+1 after n,
+or 1 again under a new parent), so ``2017年`` or ``1.5张床位`` at a line start is text.
+
+Tables come as rows in two shapes, and both yield :class:`Row` values keyed by column:
+one row per line with tab-separated cells (HTML, DOCX, or text that kept its tabs), or
+one cell per line as in scraped text (seed 001's 分解表), whose rows are found by the
+序号 digits.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from scheduler.reader import CELL
+
+_CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN = "一二三四五六七八九十百零〇○"
+
+# Marker kinds, outermost usual first; each regex captures the numeral and leaves the rest.
+_MARKERS = (
+    ("cn", re.compile(rf"^([{_CN}]{{1,4}})[、,.]\s*")),
+    ("pcn", re.compile(rf"^[(]([{_CN}]{{1,4}})[)]\s*")),
+    ("num", re.compile(r"^(\d{1,3})(?:[、,]|\.(?!\d)|\.(?=\d)|\s+(?=[^\d\s年月日%]))\s*")),
+    ("pnum", re.compile(r"^[(](\d{1,3})[)]\s*")),
+    ("circ", re.compile(r"^([①-⑳])\s*")),
+)
+
+# How each kind is written in a number path: 二, (一), 1, (1), ①.
+_SHOWN = {"cn": "{}", "pcn": "({})", "num": "{}", "pnum": "({})", "circ": "{}"}
+
+# A line that lists attachments ends the body text of the item before it.
+_ATTACHMENT_LIST = re.compile(r"^附件\s*\d*\s*[:]")
+
+# A line that starts the attachments themselves.
+_ATTACHMENT = re.compile(r"^附件\s*\d*$")
+
+# Column headers of task tables, by what the column holds (PATTERNS.md R14, D12).
+COLUMNS = {
+    "number": ("序号", "编号"),
+    "category": ("类别", "任务类别", "重点领域", "领域"),
+    "task": (
+        "工作任务", "任务事项", "重点任务", "主要任务", "工作内容", "具体任务", "任务内容", "目标任务",
+        "细化措施", "工作措施", "主要内容", "具体措施", "重点工作", "工作事项", "任务", "内容", "措施",
+    ),
+    "lead": ("牵头单位", "牵头部门", "牵头责任部门", "牵头责任单位", "牵头领导"),
+    "support": (
+        "相关责任部门", "相关责任单位", "配合单位", "配合部门", "参与单位", "参与部门", "主要参与部门",
+        "协办单位", "协办部门",
+    ),
+    "responsible": ("责任单位", "责任部门", "主责单位", "实施单位", "责任主体"),
+    "deadline": ("完成时间", "完成时限", "时间节点", "完成期限", "时限要求", "时间安排", "进度安排", "时限"),
+}
+_COLUMN_OF = {header: column for column, headers in COLUMNS.items() for header in headers}
+_YEAR_COLUMN = re.compile(r"^(\d{4})年度?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A numbered item: ``head`` is the text after its marker, ``lines`` the lines below."""
+
+    path: tuple[str, ...]
+    head: str
+    lines: tuple[str, ...]
+    line: int
+
+    @property
+    def number(self) -> str:
+        return ".".join(self.path)
+
+    @property
+    def text(self) -> str:
+        return "\n".join((self.head, *self.lines)).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A table row: cells by column name (``task``, ``lead``, ``deadline`` …, or a year)."""
+
+    number: str
+    cells: dict[str, tuple[str, ...]]
+    line: int
+    boundary_lost: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outline:
+    items: tuple[Item, ...]
+    rows: tuple[Row, ...] = ()
+    attachment_line: int | None = None
+    warnings: tuple[str, ...] = field(default=())
+
+    def is_leaf(self, item: Item) -> bool:
+        """True when no later item sits under this one."""
+        index = self.items.index(item)
+        following = self.items[index + 1 : index + 2]
+        return not following or following[0].path[: len(item.path)] != item.path
+
+
+def numeral(text: str) -> int:
+    """Value of an item numeral: 3, 十七, ⑤."""
+    if text.isdigit():
+        return int(text)
+    if "①" <= text <= "⑳":
+        return ord(text) - ord("①") + 1
+    if text.startswith("十"):
+        text = "一" + text
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _CN_DIGITS.get(tens, 0) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
+    return _CN_DIGITS.get(text, 0)
+
+
+def parse_outline(lines: Sequence[str]) -> Outline:
+    """Find the numbered items and table rows of a plan's lines (already cleaned)."""
+    table_lines, rows, table_warnings = _tables(lines)
+    found: list[tuple[tuple[str, ...], str, int, list[str]]] = []
+    stack: list[tuple[str, str]] = []  # (kind, shown) of the open markers
+    last: dict[str, int] = {}
+    body: list[str] | None = None
+    attachment_line = None
+    prefix: tuple[str, ...] = ()
+    for index, line in enumerate(lines):
+        if index in table_lines or _ATTACHMENT_LIST.match(line):
+            body = None
+            continue
+        if _ATTACHMENT.match(line) and found:
+            attachment_line = index if attachment_line is None else attachment_line
+            prefix, stack, body = (line.replace(" ", ""),), [], None
+            continue
+        marker = _marker(line, last)
+        if marker is None:
+            if body is not None:
+                body.append(line)
+            continue
+        kind, value, shown, head = marker
+        kinds = [entry[0] for entry in stack]
+        stack = stack[: kinds.index(kind)] if kind in kinds else stack
+        stack.append((kind, shown))
+        last[kind] = value
+        body = []
+        found.append((prefix + tuple(entry[1] for entry in stack), head, index, body))
+    items = tuple(Item(path, head, tuple(body), index) for path, head, index, body in found)
+    return Outline(items, tuple(rows), attachment_line, tuple(table_warnings))
+
+
+def _marker(line: str, last: dict[str, int]) -> tuple[str, int, str, str] | None:
+    """The marker a line starts with as (kind, value, shown, rest), or None.
+
+    Arabic numerals must continue their sequence (1, or the last one plus one), since a
+    line may start with a figure; the other kinds are unambiguous at a line start.
+    """
+    for kind, pattern in _MARKERS:
+        match = pattern.match(line)
+        if match is None:
+            continue
+        value = numeral(match.group(1))
+        if kind == "num" and value not in (1, last.get(kind, 0) + 1):
+            return None
+        return kind, value, _SHOWN[kind].format(match.group(1)), line[match.end() :]
+    return None
+
+
+def column_of(header: str) -> str | None:
+    """The column a table header names (``牵头部门`` → lead, ``2019年度`` → 2019)."""
+    header = re.sub(r"\s+", "", header)
+    year = _YEAR_COLUMN.match(header)
+    if year:
+        return year.group(1)
+    return _COLUMN_OF.get(header)
+
+
+def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:
+    """Rows of every task table, and the indexes of the lines they use."""
+    used: set[int] = set()
+    rows: list[Row] = []
+    warnings: list[str] = []
+    index = 0
+    while index < len(lines):
+        header = _header_at(lines, index)
+        if header is None:
+            index += 1
+            continue
+        columns, width, tabbed = header
+        parse = _tab_rows if tabbed else _cell_rows
+        end, found, problems = parse(lines, index + width, columns)
+        used.update(range(index, end))
+        rows.extend(found)
+        warnings.extend(problems)
+        index = max(end, index + 1)
+    return used, rows, warnings
+
+
+def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, bool] | None:
+    """A table header starting at ``index``: its columns, its line count, tabbed or not."""
+    line = lines[index]
+    if CELL in line:
+        columns = [column_of(cell) or "" for cell in line.split(CELL)]
+        if "number" in columns and sum(1 for column in columns if column) >= 3:
+            return columns, 1, True
+        return None
+    columns = []
+    for candidate in lines[index : index + 12]:
+        column = column_of(candidate)
+        if column is None:
+            break
+        columns.append(column)
+    if columns[:1] == ["number"] and len(columns) >= 3 and {"lead", "responsible", "support"} & set(columns):
+        return columns, len(columns), False
+    return None
+
+
+def _tab_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
+    rows, category, warnings = [], "", []
+    index = start
+    while index < len(lines) and CELL in lines[index]:
+        cells = [cell.strip() for cell in lines[index].split(CELL)]
+        filled = [cell for cell in cells if cell]
+        first = cells[0] if cells else ""
+        if re.fullmatch(rf"[{_CN}]+、?", first) or (len(set(filled)) == 1 and not first.isdigit()):
+            category = re.sub(rf"^([{_CN}]+).*$", r"\1", first) if re.match(rf"[{_CN}]", first) else ""
+            index += 1
+            continue
+        if not first.isdigit():
+            warnings.append(f"Table row at line {index + 1} has no 序号 and was set aside: {lines[index][:40]}")
+            index += 1
+            continue
+        by_column: dict[str, tuple[str, ...]] = {}
+        for column, cell in zip(columns, cells):
+            if column and cell:
+                by_column[column] = by_column.get(column, ()) + (cell,)
+        number = f"{category}.{first}" if category else first
+        rows.append(Row(number, by_column, index))
+        index += 1
+    return index, rows, warnings
+
+
+def _cell_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
+    """Rows of a table flattened one cell per line; a row starts at its 序号."""
+    rows, warnings = [], []
+    index, expected = start, 1
+    agency_columns = [column for column in columns if column in ("lead", "support", "responsible")]
+    while index < len(lines) and lines[index].strip() == str(expected):
+        end = index + 1
+        while end < len(lines) and lines[end].strip() != str(expected + 1):
+            end += 1
+        cells = [line.strip() for line in lines[index + 1 : end] if line.strip()]
+        rows.append(_cell_row(str(expected), cells, columns, agency_columns, index))
+        index, expected = end, expected + 1
+    if not rows:
+        warnings.append(f"A table header at line {start} was found but no row under it could be read.")
+    return index, rows, warnings
+
+
+def _cell_row(number: str, cells: list[str], columns: list[str], agency_columns: list[str], line: int) -> Row:
+    """Assign the cells of one flattened row to columns: task first, deadline last, agencies between.
+
+    Multi-agency cells are split one agency per line, so with two agency columns the
+    boundary between them is lost: the first agency is taken as the lead column.
+    """
+    by_column: dict[str, tuple[str, ...]] = {}
+    rest = list(cells)
+    if "deadline" in columns and len(rest) > 1:
+        by_column["deadline"] = (rest.pop(),)
+    if "task" in columns and rest:
+        by_column["task"] = (rest.pop(0),)
+    if len(agency_columns) == 1 or len(rest) <= 1:
+        if rest and agency_columns:
+            by_column[agency_columns[0]] = tuple(rest)
+        return Row(number, by_column, line)
+    by_column[agency_columns[0]] = (rest[0],)
+    by_column[agency_columns[1]] = tuple(dict.fromkeys(name for name in rest[1:] if name != rest[0]))
+    return Row(number, by_column, line, boundary_lost=len(rest) > 2)

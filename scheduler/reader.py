@@ -1,0 +1,182 @@
+"""Reading a document file into text: plain text in any encoding, HTML pages, DOCX.
+
+Supervision offices receive plans as scraped web pages, saved text in whatever encoding
+the site used (UTF-8, GBK/GB18030, UTF-16) and Word files. Every format comes out as
+lines of text; a table comes out one row per line with its cells separated by a tab, so
+the extractor reads tables from every format the same way. Cleaning the text itself
+(full-width punctuation, web chrome, pinyin) is the extractor's business.
+
+A file that cannot be read is a :class:`scheduler.errors.ReadError` naming the file: it
+is missing, empty, over 50 MB, binary, or in an encoding that cannot be told for sure.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import zipfile
+from pathlib import Path
+
+import charset_normalizer
+import docx
+import lxml.html
+from lxml import etree
+
+from scheduler.errors import ReadError
+
+MAX_BYTES = 50 * 1024 * 1024
+
+CELL = "\t"
+
+# Byte-order marks, longest first: UTF-32 LE starts with the UTF-16 LE mark.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Encodings a Chinese plan is written in; charset-normalizer's other guesses for Chinese
+# bytes (cp1252, latin-1 …) decode anything and would silently produce mojibake.
+_CHINESE_ENCODINGS = ("utf_8", "gb18030", "gbk", "gb2312", "big5", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be")
+
+# Control characters other than tab, newline and carriage return: a sign of binary data.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+# HTML elements that never hold the plan's text.
+_CHROME_TAGS = ("script", "style", "noscript", "iframe", "nav", "header", "footer", "form", "button", "select", "head")
+
+# HTML elements after which a line ends.
+_BLOCK_TAGS = {
+    "p", "div", "br", "h1", "h2", "h3", "h4", "h5", "h6", "li", "tr", "table", "section",
+    "article", "ul", "ol", "dd", "dt", "blockquote", "pre", "center", "title",
+}
+
+_HTML_HINT = re.compile(r"<(?:p|div|br|table|span|font)\b[^>]*>", re.IGNORECASE)
+
+
+def read_text(path: Path) -> str:
+    """Return the text of a .txt, .html/.htm or .docx file, tables one row per line."""
+    path = Path(path)
+    data = _read_bytes(path)
+    suffix = path.suffix.lower()
+    if suffix == ".docx":
+        return _docx_text(path)
+    text = _decode(data, path)
+    if suffix in (".html", ".htm") or len(_HTML_HINT.findall(text)) >= 3:
+        text = html_text(text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        raise ReadError(f"{path} holds no text.")
+    return text
+
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise ReadError(f"{path} does not exist or is not a file.")
+    size = path.stat().st_size
+    if size == 0:
+        raise ReadError(f"{path} is empty.")
+    if size > MAX_BYTES:
+        raise ReadError(f"{path} is {size // (1024 * 1024)} MB, over the 50 MB limit for a document.")
+    return path.read_bytes()
+
+
+def _decode(data: bytes, path: Path) -> str:
+    """Decode by byte-order mark, then strict UTF-8, then a checked charset-normalizer guess."""
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return _checked(_strict(data, encoding), path)
+    text = _strict(data, "utf-8")
+    if text is not None:
+        return _checked(text, path)
+    if b"\x00" in data[:4096]:
+        return _checked(next(filter(_plausible, (_strict(data, e) for e in ("utf-16-le", "utf-16-be"))), None), path)
+    guesses = charset_normalizer.from_bytes(data, cp_isolation=list(_CHINESE_ENCODINGS))
+    best = guesses.best()
+    text = str(best) if best is not None else None
+    return _checked(text if _plausible(text) else None, path)
+
+
+def _strict(data: bytes, encoding: str) -> str | None:
+    try:
+        return data.decode(encoding, errors="strict")
+    except UnicodeDecodeError:
+        return None
+
+
+def _plausible(text: str | None) -> bool:
+    """Text of a Chinese plan: mostly CJK, CJK punctuation and printable ASCII."""
+    if not text:
+        return False
+    sample = text[:4096]
+    readable = sum(1 for c in sample if c.isprintable() or c in "\t\n\r" )
+    cjk = sum(1 for c in sample if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
+    return readable > 0.98 * len(sample) and cjk > 0.2 * len(sample)
+
+
+def _checked(text: str | None, path: Path) -> str:
+    """Refuse a decoding that left control characters: the file was binary or misread."""
+    if text is None or len(_CONTROL.findall(text)) > max(2, len(text) // 1000):
+        raise ReadError(f"{path} is a binary file or in an encoding that cannot be determined.")
+    return text.lstrip("\ufeff")
+
+
+def html_text(markup: str) -> str:
+    """The visible text of an HTML page, one block per line, table cells tab-separated."""
+    try:
+        root = lxml.html.fromstring(markup)
+    except (etree.ParserError, ValueError):
+        return markup
+    for element in list(root.iter(*_CHROME_TAGS)):
+        if element.getparent() is not None:
+            element.drop_tree()
+    lines: list[str] = []
+    _walk(root, lines)
+    return "\n".join(line for line in (line.strip() for line in "".join(lines).split("\n")) if line)
+
+
+def _walk(element: etree._Element, out: list[str]) -> None:
+    if not isinstance(element.tag, str):
+        out.append(element.tail or "")
+        return
+    tag = element.tag.lower()
+    if tag == "table":
+        out.append("\n" + _table_text(element) + "\n")
+        out.append(element.tail or "")
+        return
+    out.append(element.text or "")
+    for child in element:
+        _walk(child, out)
+    if tag in _BLOCK_TAGS:
+        out.append("\n")
+    out.append(element.tail or "")
+
+
+def _table_text(table: etree._Element) -> str:
+    rows = []
+    for row in table.iter("tr"):
+        cells = [" ".join(cell.text_content().split()) for cell in row if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th")]
+        if any(cells):
+            rows.append(CELL.join(cells))
+    return "\n".join(rows)
+
+
+def _docx_text(path: Path) -> str:
+    """Paragraphs and tables of a DOCX in document order; merged cells repeat their text."""
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+        raise ReadError(f"{path} is not a readable DOCX file ({exc.__class__.__name__}).") from None
+    lines = []
+    for block in document.iter_inner_content():
+        if isinstance(block, docx.table.Table):
+            for row in block.rows:
+                lines.append(CELL.join(" ".join(cell.text.split()) for cell in row.cells))
+        else:
+            lines.append(block.text)
+    text = "\n".join(lines)
+    if not text.strip():
+        raise ReadError(f"{path} holds no text.")
+    return text
