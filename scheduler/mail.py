@@ -132,4 +132,6 @@ def build_message(
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(rendered.text, charset="utf-8", cte="base64")
     msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+    # A boundary from the key makes a rebuilt message byte-identical; base64 never holds "-".
+    msg.set_boundary(f"duban-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}")
     return msg

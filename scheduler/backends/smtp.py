@@ -16,8 +16,8 @@ permanent ones):
   refused ones are listed in the returned reply, which the log keeps; when every
   recipient is refused the failure is permanent if every refusal was 5xx, else
   transient;
-* a wrong login, a server without STARTTLS or AUTH, or a certificate that does not
-  verify are not a message's fault: they raise :class:`~scheduler.errors.ConfigError`
+* a wrong or missing login, a server without STARTTLS or AUTH, or a certificate that
+  does not verify are not a message's fault: they raise :class:`~scheduler.errors.ConfigError`
   so the daemon stops with the reason instead of marking messages dead.
 
 The password is kept out of every repr, exception message and log line.
@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 SECURITY = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 _CLOSING = 421  # "service not available, closing transmission channel"
+_AUTH_REQUIRED = 530  # RFC 4954: the server wants AUTH before MAIL
 
 
 class _Dropped(Exception):
@@ -83,7 +84,9 @@ class SMTPBackend(MailBackend):
                 f"mail.smtp.security must be one of {', '.join(SECURITY)}, not {security!r}."
             )
         if username and password is None:
-            raise ConfigError(f"The SMTP user {username!r} has no password; set it in the environment.")
+            raise ConfigError(
+                f"The SMTP user {username!r} has no password; set it in the environment."
+            )
         self.host = host
         self.port = port or DEFAULT_PORTS[security]
         self.security = security
@@ -108,10 +111,7 @@ class SMTPBackend(MailBackend):
         if not self._password:
             return text
         secrets = {self._password}
-        for raw in (
-            f"\0{self.username}\0{self._password}",
-            self._password,
-        ):
+        for raw in (f"\0{self.username}\0{self._password}", self._password):
             secrets.add(base64.b64encode(raw.encode("utf-8")).decode("ascii"))
         for secret in secrets:
             text = text.replace(secret, "***")
@@ -124,13 +124,16 @@ class SMTPBackend(MailBackend):
         conn: smtplib.SMTP | None = None
         try:
             if self.security == "ssl":
-                conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+                conn = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=context
+                )
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
             if self.security == "starttls":
                 conn.starttls(context=context)
             if self.username:
                 conn.login(self.username, self._password or "")
+            conn.ehlo_or_helo_if_needed()
         except (OSError, UnicodeEncodeError) as exc:
             if conn is not None:
                 conn.close()
@@ -146,7 +149,9 @@ class SMTPBackend(MailBackend):
                 f"{self._scrub(_reply(exc.smtp_code, exc.smtp_error))}."
             )
         if isinstance(exc, smtplib.SMTPNotSupportedError):
-            return ConfigError(f"The SMTP server {where} does not support this: {exc}.")
+            return ConfigError(
+                f"The SMTP server {where} cannot do what the config asks: {str(exc).rstrip('.')}."
+            )
         if isinstance(exc, UnicodeEncodeError):
             return ConfigError(
                 f"The SMTP user name or password for {where} has non-ASCII characters, "
@@ -192,7 +197,7 @@ class SMTPBackend(MailBackend):
                 self._drop()
                 reason = str(exc)
                 if not retry:
-                    log.info("SMTP server %s dropped the connection (%s); reconnecting", self._where, reason)
+                    log.info("%s dropped the connection (%s); reconnecting", self._where, reason)
         raise DeliveryError(
             f"The SMTP server {self._where} dropped the connection twice: {reason}.",
             permanent=False,
@@ -205,27 +210,29 @@ class SMTPBackend(MailBackend):
             code, text = conn.mail(sender)
             if code == _CLOSING:
                 raise _Dropped(_reply(code, text))
+            if code == _AUTH_REQUIRED:
+                self._reset()
+                raise ConfigError(
+                    f"The SMTP server {self._where} requires a login; set mail.smtp.username."
+                )
             if code != 250:
                 self._reset()
                 raise self._refused(f"the sender {sender}", code, text)
-            refused: dict[str, str] = {}
-            codes: list[int] = []
+            refused: dict[str, tuple[int, bytes]] = {}
             for rcpt in rcpts:
                 code, text = conn.rcpt(rcpt)
                 if code == _CLOSING:
                     raise _Dropped(_reply(code, text))
                 if code not in (250, 251):
-                    refused[rcpt] = _reply(code, text)
-                    codes.append(code)
+                    refused[rcpt] = code, text
         except smtplib.SMTPServerDisconnected as exc:
             raise _Dropped(str(exc) or "connection closed") from None
+        refusals = "; ".join(f"{rcpt} {_reply(*reply)}" for rcpt, reply in refused.items())
         if len(refused) == len(rcpts):
             self._reset()
             raise DeliveryError(
-                f"The SMTP server {self._where} refused every recipient: "
-                + "; ".join(f"{r} {reply}" for r, reply in refused.items())
-                + ".",
-                permanent=all(500 <= c < 600 for c in codes),
+                f"The SMTP server {self._where} refused every recipient: {refusals}.",
+                permanent=all(500 <= code < 600 for code, _ in refused.values()),
             )
         try:
             code, text = conn.data(data)
@@ -239,10 +246,11 @@ class SMTPBackend(MailBackend):
                 f"the message, which may or may not have been accepted: {exc}.",
                 permanent=False,
             ) from None
+        if code != 250:
+            self._reset()
+            raise self._refused("the message", code, text)
         reply = _reply(code, text)
-        if refused:
-            reply += "; refused: " + "; ".join(f"{r} {why}" for r, why in refused.items())
-        return reply
+        return f"{reply}; refused: {refusals}" if refused else reply
 
     def _refused(self, what: str, code: int, text: bytes | str) -> DeliveryError:
         return DeliveryError(
