@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from apscheduler.triggers.cron import CronTrigger
 from dateutil.relativedelta import relativedelta
 from dateutil.rrule import rrulestr
 
@@ -218,7 +219,7 @@ def _digests(
     return notes
 
 
-def _previous_fire(trigger, now: datetime) -> datetime | None:
+def _previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:
     """The latest fire time at or before ``now``; cron has no "previous", so look back."""
     back = timedelta(days=1)
     while back <= _LOOKBACK_LIMIT:

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from dataclasses import dataclass, fields
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, get_args
 
@@ -83,7 +83,7 @@ class DigestRule:
     include_empty: bool = False
     template: str = "digest"
 
-    def trigger(self, tz: Any) -> CronTrigger:
+    def trigger(self, tz: tzinfo) -> CronTrigger:
         return CronTrigger.from_crontab(self.cron, timezone=tz)
 
 
@@ -281,9 +281,10 @@ def _reminder(path: Path, index: int, data: Any) -> ReminderRule:
 
 def _match(entry: _Entry) -> Match:
     data = entry.get("match", dict, {})
+    filters = [f.name for f in fields(Match)]
     for key in data:
-        if key not in Match.__slots__:
-            raise entry.fail("match", f"unknown filter {key!r} (expected one of {', '.join(Match.__slots__)})")
+        if key not in filters:
+            raise entry.fail("match", f"unknown filter {key!r} (expected one of {', '.join(filters)})")
     kinds = entry.choices("deadline_kind", (), (), data)
     for kind in kinds:
         if kind not in PLANNED_DEADLINE_KINDS:
