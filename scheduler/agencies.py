@@ -239,7 +239,7 @@ class Directory:
 
 def resolve_document(doc: Document, directory: Directory) -> Document:
     """The document with every agency reference's ``canonical`` filled from the directory."""
-    return replace(doc, tasks=tuple(_resolve_task(task, doc.jurisdiction, directory) for task in doc.tasks))
+    return replace(doc, tasks=tuple(resolve_task(task, doc.jurisdiction, directory) for task in doc.tasks))
 
 
 def unresolved(docs: Iterable[Document], directory: Directory) -> list[Unresolved]:
@@ -262,7 +262,8 @@ def unresolved(docs: Iterable[Document], directory: Directory) -> list[Unresolve
     return sorted(found, key=lambda item: (-item.count, item.jurisdiction or "", item.name))
 
 
-def _resolve_task(task: Task, jurisdiction: str | None, directory: Directory) -> Task:
+def resolve_task(task: Task, jurisdiction: str | None, directory: Directory) -> Task:
+    """The task with its agency references resolved against the directory as it is now."""
     refs = tuple(replace(ref, canonical=directory.resolve(ref.name, jurisdiction)) for ref in task.agencies)
     return replace(task, agencies=refs)
 

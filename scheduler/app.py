@@ -13,12 +13,12 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
 from scheduler import dispatch as dispatching
-from scheduler.agencies import resolve_document
+from scheduler.agencies import resolve_document, resolve_task
 from scheduler.backends import MailBackend, make_backend
 from scheduler.config import Config
 from scheduler.errors import ConfigError
@@ -116,10 +116,21 @@ class App:
             unchanged_documents=unchanged,
         )
 
+    def task_states(self) -> list[TaskState]:
+        """Stored tasks with their names resolved against the directory as it is now.
+
+        Resolving on read (not only at ingest) means an alias added to config.toml
+        takes effect at once, and a removed agency cannot linger in stored names.
+        """
+        return [
+            replace(state, task=resolve_task(state.task, state.document.jurisdiction, self.directory))
+            for state in self.store.task_states()
+        ]
+
     def desired(self, *, now: datetime):
         """Every notification the rules want now, from the stored tasks."""
         return plan(
-            self.store.task_states(),
+            self.task_states(),
             self.rules,
             self.workdays,
             now,
@@ -145,7 +156,7 @@ class App:
     ) -> Digest | None:
         chosen = self.digest_rule(rule)
         return build_digest(
-            self.store.task_states() if states is None else states,
+            self.task_states() if states is None else states,
             agency,
             as_of=as_of,
             period=period,

@@ -260,7 +260,7 @@ def cmd_tasks(args: argparse.Namespace) -> None:
     app = load_app(args)
     app.store.migrate()
     today = now_in(app).date()
-    rows = [task_row(s, today) for s in app.store.task_states() if _task_matches(s, args.status, today)]
+    rows = [task_row(s, today) for s in app.task_states() if _task_matches(s, args.status, today)]
     output.emit(rows, args.format, sys.stdout, columns=("key", "status", "due", "deadlines", "agencies", "title"))
 
 
@@ -314,7 +314,7 @@ def _stored_documents(app: App) -> list[Document]:
     """The stored documents with their tasks, as `agencies check` reads them."""
     documents: dict[str, list] = {}
     heads: dict[str, Document] = {}
-    for state in app.store.task_states():
+    for state in app.task_states():
         heads[state.document.path] = state.document
         documents.setdefault(state.document.path, []).append(state.task)
     return [replace(heads[path], tasks=tuple(tasks)) for path, tasks in documents.items()]

@@ -57,7 +57,7 @@ def dispatch(
     entries = app.store.claim_due(now=now, owner=owner, lease=timedelta(seconds=config.lease), limit=config.batch)
     if not entries:
         return result
-    states = {state.task.key: state for state in app.store.task_states()}
+    states = {state.task.key: state for state in app.task_states()}
     domain = parseaddr(config.sender)[1].rpartition("@")[2] or "duban.localhost"
     for index, entry in enumerate(entries):
         if stop is not None and stop.is_set():
