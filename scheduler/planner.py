@@ -43,11 +43,17 @@ _LOOKBACK_LIMIT = timedelta(days=366 * 30)
 
 @dataclass(frozen=True, slots=True)
 class Due:
-    """One date a task is due by, with what the rules filter on."""
+    """One date a task is due by, with what the rules filter on.
+
+    ``since`` is the previous occurrence of a recurring obligation (the issue date for
+    the first): a reminder ahead of this one is only worth sending after it, so a weekly
+    report is not announced a week ahead on the very day the last one is due.
+    """
 
     date: date
     kind: str
     precision: Precision | None
+    since: date | None = None
 
 
 def plan(
@@ -92,10 +98,12 @@ def due_dates(state: TaskState, *, start: date, until: date) -> Iterator[Due]:
                 yield Due(day, "multi", deadline.precision)
         elif deadline.kind == "recurring" and deadline.rrule:
             first = datetime.combine(state.document.issued_on or start, time())
+            since = first.date()
             for occurrence in rrulestr(deadline.rrule, dtstart=first).between(
                 first, datetime.combine(until, time()), inc=True
             ):
-                yield Due(occurrence.date(), "recurring", None)
+                yield Due(occurrence.date(), "recurring", None, since)
+                since = occurrence.date()
 
 
 def _matches(match: Match, state: TaskState, due: Due) -> bool:
@@ -136,7 +144,7 @@ def _reminders(
     tz: ZoneInfo,
     expand: Callable[[str], Sequence[str]],
 ) -> list[Notification]:
-    times = _occurrences(rule, due.date, workdays, tz)
+    times = _occurrences(rule, due, workdays, tz)
     notes = []
     for agency, role in _recipients(state, rule.match, rule.roles, expand):
         base = f"reminder:{rule.name}:{state.task.key}:{due.date.isoformat()}:{agency}"
@@ -162,22 +170,24 @@ def _reminders(
     return notes
 
 
-def _occurrences(rule: ReminderRule, due: date, workdays: Workdays, tz: ZoneInfo) -> list[tuple[int, datetime]]:
+def _occurrences(rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo) -> list[tuple[int, datetime]]:
     """(occurrence number, planned time) of a rule for one due date, on workdays.
 
     Occurrences of a repeating chaser that a long holiday pushes onto the same workday
     coalesce into the first, so nobody gets the same chaser twice in one morning.
     """
     if rule.kind == "reminder":
-        days = [due - rule.offset]
+        days = [due.date - rule.offset]
+        if due.since is not None and days[0] <= due.since:
+            return []
     elif rule.kind == "due":
-        days = [due]
+        days = [due.date]
     else:
         step = rule.every or relativedelta()
-        days = [due + (rule.offset + step * k) for k in range(rule.times)]
+        days = [due.date + (rule.offset + step * k) for k in range(rule.times)]
     out: list[tuple[int, datetime]] = []
     for number, day in enumerate(days, 1):
-        shifted = workdays.previous(day) if day <= due else workdays.next(day)
+        shifted = workdays.previous(day) if day <= due.date else workdays.next(day)
         planned = datetime.combine(shifted, rule.at, tzinfo=tz)
         if not out or planned > out[-1][1]:
             out.append((number, planned))

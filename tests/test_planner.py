@@ -379,3 +379,38 @@ def test_horizon_bounds_recurring_and_digests_not_one_shot_deadlines() -> None:
     notes = plan([far], rules, CALENDAR, at(date(2024, 1, 1)), tz=TZ, horizon=timedelta(days=100))
     assert [n.due for n in notes if n.kind == "due"] == [date(2024, 3, 31), date(2030, 6, 28)]
     assert max(n.planned_at for n in notes if n.kind == "digest") <= at(date(2024, 1, 1)) + timedelta(days=100)
+
+
+@pytest.mark.parametrize(
+    ("rrule", "issued", "expected"),
+    [
+        # Weekly reports on Friday: a week's notice would land on the previous report's
+        # day, so each Friday gets only its due note.
+        (
+            "FREQ=WEEKLY;BYDAY=FR",
+            date(2024, 5, 6),
+            [("recurring-due", date(2024, 5, day)) for day in (10, 17, 24, 31)],
+        ),
+        # Monthly, from the lexicon's 每月: notice a week ahead, then the day (05-31 is a Friday).
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+            date(2024, 4, 2),
+            [
+                ("recurring-week-ahead", date(2024, 4, 23)),
+                ("recurring-due", date(2024, 4, 30)),
+                ("recurring-week-ahead", date(2024, 5, 24)),
+                ("recurring-due", date(2024, 5, 31)),
+            ],
+        ),
+        # Issued 04-25: a week's notice of 04-30 would predate the document.
+        (
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+            date(2024, 4, 25),
+            [("recurring-due", date(2024, 4, 30)), ("recurring-week-ahead", date(2024, 5, 24)), ("recurring-due", date(2024, 5, 31))],
+        ),
+    ],
+)
+def test_recurring_notice_comes_after_the_previous_occurrence(rrule: str, issued: date, expected: list) -> None:
+    task = state(Deadline("每周五", 0, 3, "recurring", rrule=rrule), document=replace(DOC, issued_on=issued))
+    notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 5, 1)), horizon=timedelta(days=30))
+    assert [(n.rule, n.planned_at.date()) for n in notes] == expected
