@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 
+import holidays
 from dateutil.relativedelta import relativedelta
 
 from scheduler import lexicon
@@ -45,6 +46,7 @@ _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
 _CLAUSE_END = re.compile(r"[。;!?\n]")
+_WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
 
 class _Invalid(Exception):
@@ -140,6 +142,15 @@ def _month(year: int, month: int) -> tuple[int, int]:
 
 
 @cache
+def _festival_day(year: int, name: str) -> date:
+    """The first day of a public holiday in python-holidays' Chinese calendar (lunar ones included)."""
+    days = [d for d, n in holidays.China(years=year, language="zh_CN").items() if n == name]
+    if not days:
+        raise _Invalid(f"{name} is unknown in {year}")
+    return min(days)
+
+
+@cache
 def _grammar() -> _Grammar:
     return _Grammar(lexicon.load())
 
@@ -149,26 +160,35 @@ class _Grammar:
 
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
-        attached = {w[1:] if w.startswith("年") else w: p for w, p in lex.periods.items() if p.after_year}
-        self.attached = attached
+        stripped = {w[1:]: p for w, p in lex.periods.items() if p.after_year and w.startswith("年")}
+        attached = {**{w: p for w, p in lex.periods.items() if p.after_year}, **stripped}
         self.year_periods = {**lex.periods, **attached}
         self.lone_parts = {w: p for w, p in lex.plan_parts.items() if w.endswith("之年")}
         self.plan_by_year = {y: name for name, (a, b) in lex.plans.items() for y in range(a, b + 1)}
         self.alt_attached = _alt(attached)
         self.alt_periods = _alt(lex.periods)
         self.alt_month_periods = _alt(lex.month_periods)
+        self.alt_festivals = _alt(lex.festivals)
         hedges_before = _alt(lex.hedges_before)
         lead = rf"(?P<hb>{hedges_before})?(?:{_LEADS})?"
         tail = rf"(?P<about>{_alt(lex.hedges_around)})?(?P<tail>{_TAILS})?(?P<around>{_alt(lex.hedges_around)})?"
-        anchor = rf"(?P<anchor>(?:自|从)?(?:(?:{_alt(lex.anchors)})之日|即日)起)"
+        anchors = _alt(lex.anchors)
+        anchor = rf"(?P<anchor>(?:自|从)?(?:(?:{anchors})之日|即日)起)"
+        after_anchor = (
+            rf"(?P<anchor>(?:自|从)?(?:本(?:方案|意见|通知|计划|办法|细则|规定|决定))?"
+            rf"(?:{anchors})(?:之日起|之日后|之后|以后|后|起)|(?:自|从)?即日起)"
+        )
+        upto = r"(?:\d{1,3}(?:-|至|到))?"
         starts_before = _alt(lex.starts_before)
         starts_after = _alt(lex.starts_after)
         recurring_units = _alt(lex.recurring)
         self.rules: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], _Result | None]]] = [
             (
                 re.compile(
-                    rf"每(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
+                    rf"(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
                     rf"(?:(?P<re>底|末)"
+                    rf"|(?<=周|期)(?P<wd>[1-7一二三四五六日天])"
+                    rf"|(?:结束后|后|次月)(?P<an>\d{{1,2}})(?:个工作日|日|天)内?"
                     rf"|(?P<rm>\d{{1,2}})月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
                     rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
                     rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
@@ -203,14 +223,23 @@ class _Grammar:
             (re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
             (
                 re.compile(
+                    rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年|(?P<yw>{_alt(lex.year_words)}))?(?<![\d.])\d{{1,2}}(?:月份?)?"
+                    rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{_TAILS})?"
+                ),
+                self._month_range,
+            ),
+            (
+                re.compile(
                     rf"(?:{starts_before})?{self._point('s')}起(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?内"
                 ),
                 self._start_duration,
             ),
             (
                 re.compile(
-                    rf"{lead}(?:{anchor}?(?:在)?(?<!\d)(?P<n>\d{{1,3}}|半)(?P<u>{_DURATION_UNITS})(?:以|之)?内"
-                    rf"|用(?P<n1>\d{{1,2}})(?:(?:-|至|到)(?P<n2>\d{{1,2}}))?个?年(?:左右)?的?时间)"
+                    rf"{lead}(?:{after_anchor}?(?:在)?(?<![\d.]){upto}(?<![\d.])(?P<n>\d{{1,3}}|半)"
+                    rf"(?P<u>{_DURATION_UNITS})(?:以|之)?内"
+                    rf"|(?:用|经过|通过|花)(?<![\d.]){upto}(?P<n1>\d{{1,2}})个?年(?:左右)?的?(?:时间|努力)"
+                    rf"|(?:今后|未来){upto}(?P<n2>\d{{1,2}})年)"
                 ),
                 self._duration,
             ),
@@ -230,7 +259,7 @@ class _Grammar:
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
         self.procedures_before = re.compile(_alt(lex.procedures_before))
         self.procedures_after = re.compile(_alt(lex.procedures_after))
-        self.hedges_after = re.compile(rf"[,]?(?:{_alt(lex.hedges_after)})")
+        self.hedges_after = re.compile(rf"[,]?(?:{_alt(lex.hedges_after + lex.hedges_before)})")
 
     # -- patterns ----------------------------------------------------------------------
 
@@ -241,7 +270,8 @@ class _Grammar:
             rf"(?P<m{t}>\d{{1,2}})月份?(?:(?P<d{t}>\d{{1,2}})(?:[日号]|{_DAY_END}){_WEEKDAY}"
             rf"|(?P<mp{t}>{self.alt_month_periods})(?!步))?"
         )
-        return rf"{year}(?:(?P<py{t}>{self.alt_attached})|{month})?"
+        festival = rf"(?P<fy{t}>{self.alt_festivals})"
+        return rf"{year}(?:(?P<py{t}>{self.alt_attached})|{festival}|{month})?"
 
     def _month_point(self, t: str) -> str:
         """A month without a year (6月底), or one named relative to the base (本月底)."""
@@ -252,8 +282,11 @@ class _Grammar:
 
     def _point(self, t: str) -> str:
         iso = rf"(?<!\d)(?P<iy{t}>\d{{4}})(?P<sep{t}>[-./])(?P<im{t}>\d{{1,2}})(?P=sep{t})(?P<id{t}>\d{{1,2}})(?![\d.])"
+        # 2018.12 in a table cell; only with a plausible year and month, and not before a unit.
+        dotted = rf"(?<![\d.])(?P<ny{t}>(?:19|20)\d\d)\.(?P<nm{t}>1[0-2]|0?[1-9])(?![\d.%万亿元个人家倍余])"
         return (
-            rf"(?:{self._year_point(t)}|{iso}|{self._month_point(t)}|(?P<sp{t}>{self.alt_periods}))"
+            rf"(?:{self._year_point(t)}|{iso}|{dotted}|{self._month_point(t)}"
+            rf"|(?P<sp{t}>{self.alt_periods})|(?P<fs{t}>{self.alt_festivals}))"
         )
 
     # -- reading a point -----------------------------------------------------------------
@@ -271,6 +304,10 @@ class _Grammar:
             ctx.year = year
             day = self._date(year, int(g(f"im{t}")), int(g(f"id{t}")))
             return _Span(day, day, "day", True)
+        if g(f"ny{t}"):
+            year = self._year(g(f"ny{t}"))
+            ctx.year = year
+            return self._in_month(year, int(g(f"nm{t}")), None, None)
         if g(f"y{t}") or g(f"yw{t}"):
             if g(f"y{t}"):
                 year = self._year(g(f"y{t}"))
@@ -279,11 +316,15 @@ class _Grammar:
                 year = ctx.need_base().year + self.lex.year_words[g(f"yw{t}")]
             if g(f"py{t}"):
                 return self._period(year, self.year_periods[g(f"py{t}")])
+            if g(f"fy{t}"):
+                return self._festival(year, g(f"fy{t}"))
             if g(f"m{t}"):
                 return self._in_month(year, int(g(f"m{t}")), g(f"d{t}"), g(f"mp{t}"))
             return _Span(date(year, 1, 1), date(year, 12, 31), "year", False)
         if g(f"sp{t}"):
             return self._period(ctx.implied_year(), self.lex.periods[g(f"sp{t}")])
+        if g(f"fs{t}"):
+            return self._festival(ctx.implied_year(), g(f"fs{t}"))
         if g(f"mw{t}"):
             base = ctx.need_base()
             shifted = base + relativedelta(months=self.lex.month_words[g(f"mw{t}")])
@@ -293,6 +334,10 @@ class _Grammar:
     def _period(self, year: int, period: Period) -> _Span:
         first = date(*_month(year, period.first), 1)
         return _Span(first, _month_end(*_month(year, period.last)), period.precision, period.point)  # type: ignore[arg-type]
+
+    def _festival(self, year: int, word: str) -> _Span:
+        day = _festival_day(year, self.lex.festivals[word])
+        return _Span(day, day, "day", False)
 
     def _in_month(self, year: int, month: int, day: str | None, part: str | None) -> _Span:
         if not 1 <= month <= 12:
@@ -342,6 +387,17 @@ class _Grammar:
         span = self._resolve(m, "b", ctx)
         return _Result("deadline", span.last, span.precision)
 
+    def _month_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        if m.group("y"):
+            year = self._year(m.group("y"))
+            ctx.year = year
+        elif m.group("yw"):
+            year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
+        else:
+            year = ctx.implied_year()
+        span = self._in_month(year, int(m.group("mb")), None, m.group("mbp"))
+        return _Result("deadline", span.last, span.precision)
+
     def _anchored_range(self, m: re.Match[str], ctx: _Context) -> _Result:
         span = self._resolve(m, "c", ctx)
         return _Result("deadline", span.last, span.precision)
@@ -375,9 +431,9 @@ class _Grammar:
 
     def _duration(self, m: re.Match[str], ctx: _Context) -> _Result:
         base = ctx.need_base()
-        if m.group("n1"):
-            years = int(m.group("n2") or m.group("n1"))
-            return _Result("deadline", base + relativedelta(years=years), "day")
+        years = m.group("n1") or m.group("n2")
+        if years:
+            return _Result("deadline", base + relativedelta(years=int(years)), "day")
         return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
 
     @staticmethod
@@ -426,6 +482,12 @@ class _Grammar:
             rule["BYMONTHDAY"] = g("ld")
         elif g("dd"):
             rule["BYMONTHDAY"] = g("dd")
+        elif g("wd"):
+            rule["BYDAY"] = _WEEKDAYS["1234567一二三四五六日天".index(g("wd")) % 7]
+        elif g("an"):
+            if "BYMONTH" in rule:
+                rule["BYMONTH"] = ",".join(str(mo) for mo in sorted(int(mo) % 12 + 1 for mo in rule["BYMONTH"].split(",")))
+            rule["BYMONTHDAY"] = g("an")
         elif g("rp"):
             p = self.year_periods[g("rp")]
             rule["BYMONTH"] = str(_month(2000, p.last)[1])
@@ -499,7 +561,7 @@ class _Grammar:
             return True
         if clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
             return True
-        if handler == self._duration and not m.group("anchor") and not m.group("n1"):
+        if handler == self._duration and not m.group("anchor") and m.group("n"):
             sentence_start = max((mm.end() for mm in _CLAUSE_END.finditer(clean, 0, m.start())), default=0)
             if self.procedures_before.search(clean, sentence_start, m.start()):
                 return True

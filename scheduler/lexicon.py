@@ -50,6 +50,7 @@ class Lexicon:
     month_words: dict[str, int]
     plans: dict[str, tuple[int, int]]
     plan_parts: dict[str, PlanPart]
+    festivals: dict[str, str]
     anchors: tuple[str, ...]
     hedges_before: tuple[str, ...]
     hedges_around: tuple[str, ...]
@@ -100,6 +101,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         month_words={word(w): int(n) for w, n in data["month_words"].items()},
         plans={w: (int(a), int(b)) for w, (a, b) in data["plans"].items()},
         plan_parts={word(w): PlanPart(s["from"] == "last", int(s["offset"])) for w, s in data["plan_parts"].items()},
+        festivals={word(w): str(n) for w, n in data["festivals"].items()},
         anchors=words(data["anchors"]["words"]),
         hedges_before=words(data["hedges"]["before"]),
         hedges_around=words(data["hedges"]["around"]),

@@ -97,6 +97,23 @@ DATED = [
     ("自印发之日起施行", "start", "2017-03-29", "day"),
     ("自即日起", "start", "2017-03-29", "day"),
     ("2012年起5年内", "deadline", "2016-12-31", "day"),
+    # more of the genre
+    ("2017年至2020年", "deadline", "2020-12-31", "year"),
+    ("2017年年底前", "deadline", "2017-12-31", "year"),
+    ("2018年1-6月", "deadline", "2018-06-30", "month"),
+    ("6-9月", "deadline", "2017-09-30", "month"),
+    ("方案印发后3个月内", "deadline", "2017-06-29", "day"),
+    ("经过3-5年努力", "deadline", "2022-03-29", "day"),
+    ("2至3年内", "deadline", "2020-03-29", "day"),
+    ("2018.12", "deadline", "2018-12-31", "month"),
+    ("2018年春季", "deadline", "2018-05-31", "quarter"),
+    ("2019-2020年秋冬季", "deadline", "2020-03-31", "half"),
+    ("国庆节前", "deadline", "2017-09-30", "day"),
+    ("2019年春节前", "deadline", "2019-02-04", "day"),
+    ("十四五时期末", "deadline", "2025-12-31", "year"),
+    ("截至2018年底", "deadline", "2018-12-31", "year"),
+    ("2018年12月31日以前", "deadline", "2018-12-31", "day"),
+    ("次年3月底前", "deadline", "2018-03-31", "month"),
 ]
 
 
@@ -119,6 +136,12 @@ RECURRING = [
     ("每季度末(分别在6月、9月和12月底)", "FREQ=MONTHLY;BYMONTH=6,9,12;BYMONTHDAY=-1"),
     ("每年6月30日前", "FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=30"),
     ("每两年", "FREQ=YEARLY;INTERVAL=2;BYMONTH=12;BYMONTHDAY=-1"),
+    ("每年年底", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=-1"),
+    ("每年一季度", "FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=-1"),
+    ("每周五", "FREQ=WEEKLY;BYDAY=FR"),
+    ("按季度", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1"),
+    ("每季度结束后10日内", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=10"),
+    ("每月", "FREQ=MONTHLY;BYMONTHDAY=-1"),
 ]
 
 
@@ -163,6 +186,10 @@ NOT_LIMITS = [
     "分2年给予补助",
     "《深化医药卫生体制改革2016年重点工作任务》",
     "连续3年",
+    "《国家基本药物目录(2018年版)》",
+    "2018年版",
+    "比上年增长",
+    "2018.5万元",
 ]
 
 
