@@ -11,10 +11,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -26,6 +27,7 @@ from scheduler.digest import due_dates
 from scheduler.errors import DubanError, InputError
 from scheduler.extract import parse_file
 from scheduler.model import Deadline, Document, TaskState
+from scheduler.store import LogEntry
 
 EXIT_INPUT = 2
 EXIT_FAILURE = 1
@@ -51,6 +53,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader (head, less) went away: not an error of ours.
+        sys.stdout = open(os.devnull, "w")
+        return 0
 
 
 def build_parser() -> Parser:
@@ -284,7 +290,7 @@ def task_row(state: TaskState, today: date) -> dict[str, Any]:
         "status": state.status,
         "due": (upcoming or dates or [None])[0],
         "deadlines": [f"{d.text}({d.date or d.kind})" for d in task.deadlines],
-        "agencies": [f"{a.canonical or a.name + '?'}[{ROLE_MARK[a.role]}]" for a in task.agencies],
+        "agencies": list(dict.fromkeys(f"{a.canonical or a.name + '?'}[{ROLE_MARK[a.role]}]" for a in task.agencies)),
     }
 
 
@@ -320,18 +326,19 @@ def _stored_documents(app: App) -> list[Document]:
     return [replace(heads[path], tasks=tuple(tasks)) for path, tasks in documents.items()]
 
 
-def log_row(entry) -> dict[str, Any]:
+def log_row(entry: LogEntry, tz: tzinfo) -> dict[str, Any]:
+    """A log row for listing, its times in the configured zone."""
     return {
         "key": entry.key,
         "kind": entry.kind,
         "agency": entry.agency,
         "task": entry.task_key,
         "due": entry.due,
-        "planned_at": entry.planned_at,
+        "planned_at": entry.planned_at.astimezone(tz),
         "status": entry.status,
         "rule": entry.rule,
         "attempts": entry.attempts,
-        "sent_at": entry.sent_at,
+        "sent_at": entry.sent_at.astimezone(tz) if entry.sent_at else None,
         "message_id": entry.message_id,
         "error": entry.error,
         "reason": entry.reason,
@@ -345,17 +352,18 @@ def cmd_plan(args: argparse.Namespace) -> None:
     start = datetime.combine(args.start, time.min, tz) if args.start else now_in(app)
     end = datetime.combine(args.end, time.max, tz) if args.end else None
     entries = app.store.entries(status=args.status or ("planned",), agency=args.agency)
-    rows = [log_row(e) for e in entries if e.planned_at >= start and (end is None or e.planned_at <= end)]
+    rows = [log_row(e, tz) for e in entries if e.planned_at >= start and (end is None or e.planned_at <= end)]
     output.emit(rows, args.format, sys.stdout, columns=("planned_at", "kind", "agency", "task", "due", "rule", "status"))
 
 
 def cmd_sent(args: argparse.Namespace) -> None:
     app = load_app(args)
     app.store.migrate()
-    since = datetime.combine(args.since, time.min, app.config.timezone) if args.since else None
+    tz = app.config.timezone
+    since = datetime.combine(args.since, time.min, tz) if args.since else None
     entries = app.store.entries(status=args.status or ("sent",), since=since, agency=args.agency)
     columns = ("sent_at", "kind", "agency", "task", "status", "attempts", "message_id", "error")
-    output.emit([log_row(e) for e in entries], args.format, sys.stdout, columns=columns)
+    output.emit([log_row(e, tz) for e in entries], args.format, sys.stdout, columns=columns)
 
 
 def _lifecycle(args: argparse.Namespace, change) -> None:

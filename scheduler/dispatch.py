@@ -51,27 +51,44 @@ def dispatch(
     owner: str,
     stop: threading.Event | None = None,
 ) -> DispatchResult:
-    """Send every due row once; return what happened to each."""
+    """Send every row due at ``now``, batch after batch, within the rate limit.
+
+    Stopping (``stop`` set) lets the message in flight finish and puts the rest of
+    the claimed batch back to planned, so nothing is left claimed.
+    """
     config = app.config
     result = DispatchResult()
-    entries = app.store.claim_due(now=now, owner=owner, lease=timedelta(seconds=config.lease), limit=config.batch)
-    if not entries:
-        return result
-    states = {state.task.key: state for state in app.task_states()}
+    budget = _budget(config.rate_limit, config.dispatch_interval)
+    lease = timedelta(seconds=config.lease)
     domain = parseaddr(config.sender)[1].rpartition("@")[2] or "duban.localhost"
-    for index, entry in enumerate(entries):
-        if stop is not None and stop.is_set():
-            for rest in entries[index:]:
-                app.store.release(rest.key, owner=owner)
-                result.released += 1
+    states: dict[str, TaskState] | None = None
+    while budget is None or result.sent < budget:
+        limit = config.batch if budget is None else min(config.batch, budget - result.sent)
+        entries = app.store.claim_due(now=now, owner=owner, lease=lease, limit=limit)
+        if not entries:
             break
-        if entry.expires_at is not None and now > entry.expires_at:
-            reason = f"catch-up: planned for {entry.planned_at.isoformat()}, past its window ({entry.expires_at.isoformat()})"
-            app.store.mark_skipped(entry.key, owner=owner, reason=reason)
-            result.skipped += 1
-            continue
-        _send_one(app, backend, entry, states, now=now, owner=owner, domain=domain, result=result)
+        if states is None:
+            states = {state.task.key: state for state in app.task_states()}
+        for index, entry in enumerate(entries):
+            if stop is not None and stop.is_set():
+                for rest in entries[index:]:
+                    app.store.release(rest.key, owner=owner)
+                    result.released += 1
+                return result
+            if entry.expires_at is not None and now > entry.expires_at:
+                reason = f"catch-up: planned for {entry.planned_at.isoformat()}, past its window ({entry.expires_at.isoformat()})"
+                app.store.mark_skipped(entry.key, owner=owner, reason=reason)
+                result.skipped += 1
+                continue
+            _send_one(app, backend, entry, states, now=now, owner=owner, domain=domain, result=result)
     return result
+
+
+def _budget(rate_limit: int, interval: int) -> int | None:
+    """Messages one dispatch run may send: the per-minute limit over the run's interval."""
+    if rate_limit == 0:
+        return None
+    return max(1, rate_limit * interval // 60)
 
 
 def _send_one(
@@ -108,6 +125,10 @@ def _send_one(
         reply = backend.send(msg)
     except DeliveryError as exc:
         _record_failure(app, entry, str(exc), permanent=exc.permanent, now=now, owner=owner, result=result)
+        return
+    except Exception as exc:  # a bug or a bad template must not strand the row as claimed
+        log.exception("could not prepare %s", entry.key)
+        _record_failure(app, entry, f"{type(exc).__name__}: {exc}", permanent=False, now=now, owner=owner, result=result)
         return
     store.mark_sent(entry.key, owner=owner, at=now, message_id=message_id(entry.key, domain), reply=reply)
     result.sent += 1
