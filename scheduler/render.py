@@ -24,7 +24,7 @@ as top-level names (``task_title``, ``days_left``, ``sections`` …).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -165,30 +165,28 @@ class Renderer:
     """Renders messages from the default templates and the user's overrides."""
 
     def __init__(self, overrides: Mapping[str, Path] = {}) -> None:
-        unknown = sorted(set(overrides) - set(self.template_names(DEFAULT_DIR)))
+        known = self.template_names()
+        unknown = sorted(set(overrides) - set(known))
         if unknown:
             raise TemplateError(
-                f"Template override {unknown[0]!r} names no template; "
-                f"use one of {', '.join(self.template_names(DEFAULT_DIR))}."
+                f"Template override {unknown[0]!r} names no template; use one of {', '.join(known)}."
             )
         self._overrides = {name: Path(path) for name, path in overrides.items()}
-        self._files = {str(DEFAULT_DIR / name): name for name in self.template_names()}
+        self._files = {str(DEFAULT_DIR / name): name for name in known}
         self._files.update({str(path): name for name, path in self._overrides.items()})
         loader = jinja2.ChoiceLoader(
-            [
-                jinja2.FunctionLoader(self._load_override),
-                jinja2.FileSystemLoader(DEFAULT_DIR),
-            ]
+            [jinja2.FunctionLoader(self._load_override), jinja2.FileSystemLoader(DEFAULT_DIR)]
         )
         self._plain = _environment(loader, autoescape=False)
         self._html = _environment(loader, autoescape=True)
 
     @staticmethod
-    def template_names(directory: Path = DEFAULT_DIR) -> list[str]:
+    def template_names() -> list[str]:
         """Every template a user may override, shared parts included."""
-        return sorted(p.name for p in directory.glob("*.j2"))
+        return sorted(p.name for p in DEFAULT_DIR.glob("*.j2"))
 
-    def _load_override(self, name: str) -> tuple[str, str, object] | None:
+    def _load_override(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        """An override's source, read once: a config reload builds a new Renderer."""
         path = self._overrides.get(name)
         if path is None:
             return None
@@ -196,26 +194,24 @@ class Renderer:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise TemplateError(f"Template {name!r} cannot be read from {path}: {exc}.") from None
-        mtime = path.stat().st_mtime
-        return source, str(path), lambda: path.stat().st_mtime == mtime
+        return source, str(path), lambda: True
 
     def _where(self, name: str) -> str:
         path = self._overrides.get(name)
         return f"{name!r} ({path})" if path else repr(name)
 
-    def _template(self, kind: str, part: str) -> jinja2.Template:
-        name = f"{kind}.{part}.j2"
-        env = self._html if part == "html" else self._plain
-        try:
-            return env.get_template(name)
-        except jinja2.TemplateSyntaxError as exc:
-            culprit = exc.name or name
-            raise TemplateError(
-                f"Template {self._where(culprit)} has a syntax error at line {exc.lineno}: "
-                f"{exc.message}."
-            ) from None
-        except jinja2.TemplateNotFound as exc:
-            raise TemplateError(f"Template {exc.name!r} is missing (needed by {name!r}).") from None
+    def _error(self, exc: Exception, name: str) -> TemplateError:
+        """One sentence naming the template at fault (``name`` or one it uses) and the line."""
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            return TemplateError(
+                f"Template {self._where(exc.name or name)} has a syntax error at line "
+                f"{exc.lineno}: {exc.message}."
+            )
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return TemplateError(f"Template {exc.name!r} is missing (needed by {name!r}).")
+        culprit, line = _innermost(exc.__traceback__, self._files) or (name, None)
+        at = f" at line {line}" if line else ""
+        return TemplateError(f"Template {self._where(culprit)} fails{at}: {exc}.")
 
     def check(self) -> None:
         """Compile every template and render it with a sample, so errors surface at start."""
@@ -229,15 +225,14 @@ class Renderer:
         values = {f.name: getattr(context, f.name) for f in fields(context)}
         parts = {}
         for part in PARTS:
-            tmpl = self._template(template, part)
+            name = f"{template}.{part}.j2"
+            env = self._html if part == "html" else self._plain
             try:
-                parts[part] = tmpl.render(values)
+                parts[part] = env.get_template(name).render(values)
             except TemplateError:
                 raise
             except Exception as exc:
-                name, line = _innermost(exc.__traceback__, self._files) or (tmpl.name, None)
-                at = f" at line {line}" if line else ""
-                raise TemplateError(f"Template {self._where(name)} fails{at}: {exc}.") from None
+                raise self._error(exc, name) from None
         subject = re.sub(r"\s+", " ", parts["subject"]).strip()
         return Rendered(subject=subject, text=parts["txt"], html=parts["html"])
 
@@ -291,6 +286,10 @@ def sample(kind: str) -> TaskNotice | Digest:
         due=date(2019, 12, 31),
         precision="year",
         days_left={"reminder": 7, "due": 0}.get(kind, -3),
-        others=(("漳州市财政局", "support"), ("漳州市人力资源和社会保障局", "support")),
+        others=(
+            *((("漳州市卫生健康委员会", "lead"),) if kind == "escalation" else ()),
+            ("漳州市财政局", "support"),
+            ("漳州市人力资源和社会保障局", "support"),
+        ),
         done_command='duban done "漳政办〔2018〕98号#二.(三)"',
     )

@@ -88,7 +88,9 @@ class _Handler:
             smtp.transport.close()
         return reply
 
-    async def handle_MAIL(self, smtp: Any, session: Any, envelope: Any, address: str, options: list) -> str:
+    async def handle_MAIL(
+        self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         if not session.authenticated:
             return "530 5.7.0 Authentication required"
         reply = self._scripted(smtp, "MAIL")
@@ -98,7 +100,9 @@ class _Handler:
         envelope.mail_options.extend(options)
         return "250 OK"
 
-    async def handle_RCPT(self, smtp: Any, session: Any, envelope: Any, address: str, options: list) -> str:
+    async def handle_RCPT(
+        self, smtp: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
         reply = self.server.refuse.get(address)
         if reply:
             return reply
@@ -172,7 +176,9 @@ class SMTPServer:
         assert self._certificate
         return ssl.create_default_context(cafile=str(self._certificate[0]))
 
-    def _authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+    def _authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
         ok = (
             isinstance(data, LoginPassword)
             and data.login == self.username.encode()

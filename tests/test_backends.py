@@ -59,6 +59,15 @@ class Seen:
     text: str
 
 
+def ids(server: SMTPServer) -> list[str]:
+    """The Message-IDs the server received, in order."""
+    return [str(m["Message-ID"]) for m in server.messages]
+
+
+def mid(n: int) -> str:
+    return str(message(n)["Message-ID"])
+
+
 def seen(msg: EmailMessage) -> Seen:
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     return Seen(str(msg["Message-ID"]), str(msg["Subject"]), text)
@@ -147,15 +156,14 @@ def test_open_and_close_are_repeatable(case):
     backend.close()
     with backend:
         backend.send(message(2))
-    assert {s.message_id for s in case.delivered()} == {message(1)["Message-ID"], message(2)["Message-ID"]}
+    assert {s.message_id for s in case.delivered()} == {mid(1), mid(2)}
 
 
 def test_a_resend_carries_the_same_message_id(case):
     with case.backend as backend:
         backend.send(message(1))
         backend.send(message(1))
-    ids = {s.message_id for s in case.delivered()}
-    assert ids == {message(1)["Message-ID"]}
+    assert {s.message_id for s in case.delivered()} == {mid(1)}
 
 
 # --- make_backend ---------------------------------------------------------------------
@@ -165,7 +173,9 @@ def test_make_backend_builds_each_by_name(tmp_path):
     assert isinstance(make_backend("file", outbox=tmp_path), FileBackend)
     assert isinstance(make_backend("console"), ConsoleBackend)
     assert isinstance(make_backend("memory"), MemoryBackend)
-    smtp = make_backend("smtp", host="smtp.zhangzhou.example", security="starttls", username="u", password="p")
+    smtp = make_backend(
+        "smtp", host="smtp.zhangzhou.example", security="starttls", username="u", password="p"
+    )
     assert isinstance(smtp, SMTPBackend) and smtp.port == 587
 
 
@@ -192,7 +202,7 @@ def test_file_backend_overwrites_a_resend_and_leaves_no_temporary_files(tmp_path
     first = backend.send(message(1))
     assert backend.send(message(1)) == first
     files = list((tmp_path / "outbox").iterdir())
-    assert [p.name for p in files] == [re.sub(r"[<>]", "", message(1)["Message-ID"]) + ".eml"]
+    assert [p.name for p in files] == [re.sub(r"[<>]", "", mid(1)) + ".eml"]
     assert files[0].read_bytes() == message(1).as_bytes()
 
 
@@ -259,7 +269,8 @@ def test_non_ascii_password_is_a_config_error_without_the_password(smtp_server):
 
 def test_connection_refused_is_transient():
     backend = SMTPBackend(host="127.0.0.1", port=free_port(), security="none", timeout=2)
-    with pytest.raises(DeliveryError, match=r"Cannot connect to the SMTP server 127.0.0.1:\d+: Connection refused") as err:
+    refused = r"Cannot connect to the SMTP server 127.0.0.1:\d+: Connection refused"
+    with pytest.raises(DeliveryError, match=refused) as err:
         backend.send(message(1))
     assert err.value.permanent is False
 
@@ -298,7 +309,7 @@ def test_a_refused_recipient_is_permanent_and_the_batch_goes_on(smtp_server):
         backend.send(message(3))
     assert err.value.permanent is True
     assert "refused every recipient: nobody@zhangzhou.example 550 5.1.1" in str(err.value)
-    assert [m["Message-ID"] for m in smtp_server.messages] == [message(1)["Message-ID"], message(3)["Message-ID"]]
+    assert ids(smtp_server) == [mid(1), mid(3)]
     assert smtp_server.connections == 1
 
 
@@ -328,7 +339,9 @@ def test_every_recipient_refused_with_one_4xx_is_transient(smtp_server):
         ("MAIL", "553 5.7.1 sender not allowed", True),
     ],
 )
-def test_replies_decide_permanence_and_the_connection_serves_on(smtp_server, command, reply, permanent):
+def test_replies_decide_permanence_and_the_connection_serves_on(
+    smtp_server, command, reply, permanent
+):
     smtp_server.fail(command, reply)
     with SMTPBackend(**smtp_server.settings()) as backend:
         with pytest.raises(DeliveryError) as err:
@@ -336,7 +349,7 @@ def test_replies_decide_permanence_and_the_connection_serves_on(smtp_server, com
         backend.send(message(2))
     assert err.value.permanent is permanent
     assert reply in str(err.value)
-    assert [m["Message-ID"] for m in smtp_server.messages] == [message(2)["Message-ID"]]
+    assert ids(smtp_server) == [mid(2)]
     assert smtp_server.connections == 1
 
 
@@ -346,7 +359,7 @@ def test_a_dropped_idle_connection_is_reopened_once(smtp_server):
         smtp_server.stop()
         smtp_server.start()
         backend.send(message(2))
-    assert [m["Message-ID"] for m in smtp_server.messages] == [message(1)["Message-ID"], message(2)["Message-ID"]]
+    assert ids(smtp_server) == [mid(1), mid(2)]
     assert smtp_server.connections == 1
 
 
@@ -365,7 +378,7 @@ def test_a_connection_lost_during_data_is_transient_and_not_retried(smtp_server)
             backend.send(message(1))
         backend.send(message(2))
     assert err.value.permanent is False
-    assert [m["Message-ID"] for m in smtp_server.messages] == [message(2)["Message-ID"]]
+    assert ids(smtp_server) == [mid(2)]
 
 
 def test_an_outage_fails_transiently_then_recovers(smtp_server):
@@ -378,4 +391,4 @@ def test_an_outage_fails_transiently_then_recovers(smtp_server):
     smtp_server.start()
     backend.send(message(2))
     backend.close()
-    assert [m["Message-ID"] for m in smtp_server.messages] == [message(1)["Message-ID"], message(2)["Message-ID"]]
+    assert ids(smtp_server) == [mid(1), mid(2)]

@@ -11,11 +11,17 @@ from scheduler.render import Rendered
 
 SENDER = "督查室 <duban@zhangzhou.example>"
 NOW = datetime(2019, 11, 1, 9, 0, tzinfo=timezone.utc)
-RENDERED = Rendered(subject="【督办提醒】二.(三) 完善家庭医生签约服务", text="文本正文\n第二行\n", html="<p>网页正文</p>")
+RENDERED = Rendered("【督办提醒】二.(三) 完善家庭医生签约服务", "文本正文\n第二行\n", "<p>网页正文</p>")
 
 
 def build(rendered=RENDERED, **kw):
-    args = dict(sender=SENDER, to=["漳州市卫生健康委员会 <wjw@zhangzhou.example>"], key="reminder:r:k:2019-12-31:a", thread="k", now=NOW)
+    args = dict(
+        sender=SENDER,
+        to=["漳州市卫生健康委员会 <wjw@zhangzhou.example>"],
+        key="reminder:r:k:2019-12-31:a",
+        thread="k",
+        now=NOW,
+    )
     args.update(kw)
     return build_message(rendered, **args)
 

@@ -1,4 +1,4 @@
-"""Rendering: every kind renders in Chinese with every fact, HTML escapes, errors name the template and line."""
+"""Rendering: every kind says every fact in Chinese, HTML is escaped, errors name template and line."""
 
 from dataclasses import replace
 from datetime import date
@@ -62,6 +62,13 @@ def test_task_notice_says_everything(renderer, kind, subject_mark, headline):
         assert "漳政办〔2018〕98号#二.(三)" in body
     if notice.role:
         assert "本单位职责：牵头" in out.text
+
+
+def test_escalation_names_the_responsible_agencies_and_no_own_role(renderer):
+    out = renderer.render("escalation", sample("escalation"))
+    assert out.text.startswith("漳州市人民政府督查室：")
+    assert "责任单位：漳州市卫生健康委员会（牵头）、漳州市财政局（配合）" in out.text
+    assert "本单位职责" not in out.text and "本单位职责" not in out.html
 
 
 def test_no_other_agencies_says_none(renderer):
@@ -137,6 +144,27 @@ def test_error_in_shared_part_names_it(tmp_path):
     path.write_text("{{ agency }}\n{{ task_titel }}\n", encoding="utf-8")
     with pytest.raises(TemplateError, match=r"_notice.txt.j2.* line 2"):
         Renderer({"_notice.txt.j2": path}).render("reminder", sample("reminder"))
+
+
+def test_unknown_filter_is_a_syntax_error_with_line(tmp_path):
+    path = tmp_path / "filter.txt"
+    path.write_text("{{ agency }}\n{{ due|chinese }}\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"'due.txt.j2' .* syntax error at line 2: No filter named 'chinese'"):
+        Renderer({"due.txt.j2": path}).check()
+
+
+def test_broken_shared_part_is_named_when_a_kind_extends_it(tmp_path):
+    path = tmp_path / "notice.html"
+    path.write_text("<p>\n{% for x in others %}\n</p>\n", encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"'_notice.html.j2' \(.*notice.html\) has a syntax error at line \d"):
+        Renderer({"_notice.html.j2": path}).render("overdue", sample("overdue"))
+
+
+def test_extending_a_missing_template_is_named(tmp_path):
+    path = tmp_path / "base.txt"
+    path.write_text('{% extends "house.txt.j2" %}\n', encoding="utf-8")
+    with pytest.raises(TemplateError, match=r"Template 'house.txt.j2' is missing \(needed by 'reminder.txt.j2'\)"):
+        Renderer({"reminder.txt.j2": path}).check()
 
 
 def test_missing_override_file_is_named(tmp_path):

@@ -41,7 +41,7 @@ __all__ = [
 
 
 def make_backend(name: str, **settings: Any) -> MailBackend:
-    """The backend called ``name``, built from its settings; bad names and settings are ConfigErrors."""
+    """The backend called ``name`` built from ``settings``; a bad name or setting is a ConfigError."""
     try:
         cls = BACKENDS[name]
     except KeyError:
