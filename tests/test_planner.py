@@ -73,6 +73,8 @@ def days(notes: list[Notification]) -> list[date]:
         ("overdue", 1, date(2024, 9, 30), date(2024, 10, 8), "after National Day: forward to the first workday"),
         ("overdue", 1, date(2025, 1, 25), date(2025, 1, 26), "the day after is a make-up Sunday"),
         ("escalation", 14, date(2024, 9, 20), date(2024, 10, 8), "10-04 is a holiday: forward"),
+        ("reminder", 7, date(2030, 10, 8), date(2030, 9, 30), "2030 has no notice: statutory 10-01 … 10-03 still off"),
+        ("overdue", 1, date(2030, 10, 11), date(2030, 10, 14), "2030 has no notice: Saturday 10-12 is a plain weekend"),
         ("overdue", 1, date(2024, 2, 28), date(2024, 2, 29), "a leap day"),
         ("overdue", 1, date(2023, 2, 28), date(2023, 3, 1), "no leap day in 2023"),
     ],
