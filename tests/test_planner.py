@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.model import AgencyRef, Deadline, Document, Notification, Task, TaskState
 from scheduler.planner import plan
@@ -416,3 +418,21 @@ def test_recurring_notice_comes_after_the_previous_occurrence(rrule: str, issued
     task = state(Deadline("每周五", 0, 3, "recurring", rrule=rrule), document=replace(DOC, issued_on=issued))
     notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 5, 1)), horizon=timedelta(days=30))
     assert [(n.rule, n.planned_at.date()) for n in notes] == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    due=st.dates(min_value=date(2016, 1, 1), max_value=date(2031, 12, 31)),
+    kind=st.sampled_from(["reminder", "due", "overdue", "escalation"]),
+    offset=st.integers(min_value=1, max_value=120),
+)
+def test_every_reminder_is_on_a_workday_and_on_its_side_of_the_deadline(due: date, kind: str, offset: int) -> None:
+    [note] = run([state(deadline(due))], rule(kind=kind, offset=relativedelta(days=offset)))
+    planned = note.planned_at.date()
+    assert CALENDAR.is_workday(planned)
+    if kind in ("reminder", "due"):
+        nominal = due - timedelta(days=offset if kind == "reminder" else 0)
+        assert planned <= nominal and not any(CALENDAR.is_workday(nominal - timedelta(days=k)) for k in range((nominal - planned).days))
+    else:
+        nominal = due + timedelta(days=offset)
+        assert planned >= nominal and not any(CALENDAR.is_workday(nominal + timedelta(days=k)) for k in range((planned - nominal).days))
