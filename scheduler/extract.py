@@ -87,6 +87,9 @@ _CITATION = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,10}[〔\[(]\s*\d{4}\s*[
 _BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
 
 _DEADLINE_KINDS = ("deadline", "multi", "recurring")
+
+# How alike a table row and a body task must be for the row to restate the task.
+_RESTATED = 0.4
 _SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
 
 # -- responsibility ----------------------------------------------------------------------
@@ -393,7 +396,8 @@ class _Builder:
         for row in rows:
             task_text = "".join(row.cells.get("task", ()))
             deadlines = tuple(d for cell in row.cells.get("deadline", ()) for d in task_deadlines(cell, self.base))
-            target = _restated(task_text, body_tasks)
+            agencies = self.row_agencies(row)
+            target = _restated(task_text, agencies, not row.boundary_lost, body_tasks)
             if target is not None:
                 index = self.tasks.index(target)
                 merged = target.deadlines + tuple(d for d in deadlines if d not in target.deadlines)
@@ -401,7 +405,6 @@ class _Builder:
                 body_tasks[body_tasks.index(target)] = self.tasks[index]
                 self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
                 continue
-            agencies = self.row_agencies(row)
             if not agencies and not deadlines:
                 self.warnings.append(f"Table row {row.number} names no agency and no deadline: set aside.")
                 continue
@@ -620,14 +623,28 @@ def task_deadlines(text: str, base: date | None) -> tuple[Deadline, ...]:
     return tuple(found)
 
 
-def _restated(row_text: str, tasks: list[Task]) -> Task | None:
-    """The body task a table row restates: the one sharing most of the row's character pairs."""
+def _restated(row_text: str, agencies: tuple[AgencyRef, ...], lead_certain: bool, tasks: list[Task]) -> Task | None:
+    """The body task a table row restates, or None.
+
+    The row's wording is compared by shared character pairs; agreement on agencies breaks
+    near ties, since a row restating a task names the same units (its lead counts only
+    when the row's lead/support boundary is certain).
+    """
     pairs = _pairs(row_text)
     if len(pairs) < 3 or not tasks:
         return None
-    scored = [(len(pairs & _pairs(task.text)) / len(pairs), task) for task in tasks]
-    score, best = max(scored, key=lambda entry: entry[0])
-    return best if score >= 0.5 else None
+    names = {ref.name for ref in agencies}
+    leads = {ref.name for ref in agencies if ref.role == "lead"}
+
+    def score(task: Task) -> float:
+        text = len(pairs & _pairs(task.text)) / len(pairs)
+        theirs = {ref.name for ref in task.agencies}
+        overlap = len(names & theirs) / len(names | theirs) if names | theirs else 0.0
+        same_lead = lead_certain and bool(leads) and leads == {ref.name for ref in task.agencies if ref.role == "lead"}
+        return text + 0.1 * overlap + 0.2 * same_lead
+
+    best = max(tasks, key=score)
+    return best if score(best) >= _RESTATED else None
 
 
 def _pairs(text: str) -> set[str]:
