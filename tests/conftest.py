@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from urllib.parse import quote
 
 import pytest
@@ -40,15 +40,28 @@ def postgres_server() -> Iterator[sa.Engine]:
 
 
 @pytest.fixture
-def pg_url(postgres_server: sa.Engine) -> Iterator[str]:
-    """A URL whose connections see only a fresh schema, dropped after the test."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
+def new_pg_url(postgres_server: sa.Engine) -> Iterator[Callable[[], str]]:
+    """Make URLs whose connections each see only a fresh schema, dropped after the test."""
+    schemas: list[str] = []
+
+    def make() -> str:
+        schema = f"test_{uuid.uuid4().hex[:12]}"
+        with postgres_server.begin() as connection:
+            connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        schemas.append(schema)
+        separator = "&" if "?" in POSTGRES_URL else "?"
+        return f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
+
+    yield make
     with postgres_server.begin() as connection:
-        connection.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    separator = "&" if "?" in POSTGRES_URL else "?"
-    yield f"{POSTGRES_URL}{separator}options={quote(f'-csearch_path={schema}')}"
-    with postgres_server.begin() as connection:
-        connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        for schema in schemas:
+            connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture
+def pg_url(new_pg_url: Callable[[], str]) -> str:
+    """A URL of an empty PostgreSQL database of the test's own (a fresh schema)."""
+    return new_pg_url()
 
 
 @pytest.fixture

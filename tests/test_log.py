@@ -10,9 +10,14 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+import sqlalchemy as sa
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from scheduler.model import Notification
-from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store
+from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store, log
+from scheduler.store.engine import SCHEMA_KEY
+from scheduler.store.lock import DAEMON_LOCK
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 11, 1, 9, 0, tzinfo=SHANGHAI)
@@ -144,13 +149,13 @@ def test_reconcile_refuses_two_notifications_with_one_key(store: Store) -> None:
         store.reconcile([note(1), note(1, hours=1)], now=NOW)
 
 
-def test_reconcile_handles_more_rows_than_one_batch(store: Store) -> None:
-    desired = [note(n) for n in range(1200)]
-    assert store.reconcile(desired, now=NOW).added == 1200
-    assert store.reconcile(desired[600:], now=NOW) == ReconcileResult(
-        cancelled=600, unchanged=600
-    )
-    assert store.reconcile(desired, now=NOW) == ReconcileResult(restored=600, unchanged=600)
+def test_reconcile_works_in_batches(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(log, "BATCH", 3)
+    desired = [note(n) for n in range(10)]
+    assert store.reconcile(desired, now=NOW).added == 10
+    assert store.reconcile(desired[3:], now=NOW) == ReconcileResult(cancelled=3, unchanged=7)
+    assert store.reconcile(desired, now=NOW) == ReconcileResult(restored=3, unchanged=7)
+    assert store.counts()["planned"] == 10
 
 
 def test_claim_takes_due_rows_oldest_first_and_counts_attempts(store: Store) -> None:
@@ -252,17 +257,20 @@ def test_entries_filter_and_counts(store: Store) -> None:
     assert [e.key for e in store.entries(agency="漳州市财政局", kinds=["reminder"])] == [
         note(2).key
     ]
-    assert [e.key for e in store.entries(since=NOW + timedelta(hours=2))] == [
-        note(2).key,
-        "digest:weekly:漳州市财政局:2019-W44",
+    assert [e.key for e in store.entries(since=NOW + timedelta(hours=2))] == []
+    store.reconcile([note(1), note(2, hours=5, agency="漳州市财政局")], now=NOW + LEASE)
+    changed = store.entries(since=NOW + timedelta(minutes=1))
+    assert [(e.key, e.status) for e in changed] == [
+        ("digest:weekly:漳州市财政局:2019-W44", "cancelled"),
+        (note(2).key, "planned"),
     ]
     assert store.counts() == {
-        "planned": 2,
+        "planned": 1,
         "claimed": 0,
         "sent": 1,
         "failed": 0,
         "dead": 0,
-        "cancelled": 0,
+        "cancelled": 1,
         "skipped": 0,
     }
 
@@ -331,27 +339,67 @@ def test_daemon_lock_admits_one_holder(store: Store, store_url: str) -> None:
     other.dispose()
 
 
-LOCK_SCRIPT = """
+# Takes the daemon lock, says whether it did, then holds it until killed.
+LOCK_HOLDER = """
 import sys
 from scheduler.store import Store
 with Store(sys.argv[1]).daemon_lock("child") as taken:
-    print(taken)
+    print(taken, flush=True)
+    sys.stdin.read()
 """
 
 
-def test_daemon_lock_excludes_another_process(store: Store, store_url: str) -> None:
-    def child() -> str:
-        return subprocess.run(
-            [sys.executable, "-c", LOCK_SCRIPT, store_url],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-
+def test_daemon_lock_dies_with_a_killed_holder(store: Store, store_url: str) -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", LOCK_HOLDER, store_url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout.readline() == "True\n"
+        with store.daemon_lock("parent") as taken:
+            assert taken is False
+    finally:
+        child.kill()
+        child.wait()
+        child.stdin.close()
+        child.stdout.close()
+    if store.engine.dialect.name == "postgresql":
+        # The server ends the killed client's session on its own time: wait for it.
+        with store.engine.connect() as connection:
+            connection.exec_driver_sql("SET lock_timeout = '10s'")
+            lock = (DAEMON_LOCK, SCHEMA_KEY)
+            connection.execute(sa.select(sa.func.pg_advisory_lock(*lock)))
+            connection.execute(sa.select(sa.func.pg_advisory_unlock(*lock)))
     with store.daemon_lock("parent") as taken:
         assert taken is True
-        assert child() == "False"
-    assert child() == "True"
+
+
+@pytest.mark.postgres
+def test_daemon_locks_of_two_schemas_are_independent(new_pg_url) -> None:
+    first, second = Store(new_pg_url()), Store(new_pg_url())
+    with first.daemon_lock("a") as one, second.daemon_lock("b") as two:
+        assert (one, two) == (True, True)
+    first.dispose()
+    second.dispose()
+
+
+def tick() -> None:
+    """A job for APScheduler to pickle: module-level, importable."""
+
+
+def test_apscheduler_keeps_its_jobs_beside_the_store(store: Store) -> None:
+    jobstore = SQLAlchemyJobStore(engine=store.engine, tablename="apscheduler_jobs")
+    scheduler = BackgroundScheduler(jobstores={"default": jobstore}, timezone=UTC)
+    scheduler.add_job(tick, "interval", minutes=1, id="dispatch", replace_existing=True)
+    scheduler.start(paused=True)
+    try:
+        assert [job.id for job in jobstore.get_all_jobs()] == ["dispatch"]
+    finally:
+        scheduler.shutdown(wait=False)
+    store.migrate()
+    assert store.counts()["planned"] == 0
 
 
 def test_migrate_twice_concurrently_creates_the_schema_once(store_url: str) -> None:

@@ -137,7 +137,11 @@ class Store:
         agency: str | None = None,
         kinds: Sequence[str] = (),
     ) -> list[LogEntry]:
-        """Log rows, oldest planned first; ``since`` bounds ``planned_at`` from below."""
+        """Log rows, oldest planned first.
+
+        ``since`` keeps the rows changed at or after it: a sent row changes last when it
+        is sent, so ``entries(status=["sent"], since=d)`` is what went out since ``d``.
+        """
         with self.engine.begin() as connection:
             return log.entries(
                 connection, status=status, since=since, agency=agency, kinds=kinds

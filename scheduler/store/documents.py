@@ -258,15 +258,15 @@ def _load(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[_Sto
 
 
 def task_states(connection: sa.Connection, *, include_removed: bool) -> list[TaskState]:
-    return _states(connection, sa.true() if include_removed else tasks.c.removed_at.is_(None))
-
-
-def _states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[TaskState]:
     """Stored tasks as the planner sees them, in document path and reading order.
 
     ``TaskState.document`` carries the document's metadata with ``tasks=()``: the
     planner needs the issuer and issue date, not a second copy of every task.
     """
+    return _states(connection, sa.true() if include_removed else tasks.c.removed_at.is_(None))
+
+
+def _states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[TaskState]:
     by_id = {s.id: s.task for s in _load(connection, where)}
     docs: dict[int, Document] = {}
     states = []

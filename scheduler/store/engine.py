@@ -1,4 +1,4 @@
-"""Engines and migrations: the only place that knows the two dialects apart.
+"""Engines and migrations, for the two databases duban supports.
 
 SQLite gets WAL (readers never wait for the writer), foreign keys, a busy timeout,
 and transactions begun by us rather than by the sqlite3 module, so that a writing
@@ -8,6 +8,8 @@ cannot fail half-way with "database is locked" after having read stale rows.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,30 +19,60 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 
+from scheduler.errors import ConfigError
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
-# pg_advisory_xact_lock key of migrate(): two daemons starting on a fresh database
-# would otherwise both try to create the tables.
-MIGRATION_LOCK = 0x6475_6261_6E00_0001
+WAL_ATTEMPTS, WAL_RETRY_SECONDS = 100, 0.02
+# PostgreSQL advisory locks take two int4 keys: what is locked (a constant per kind of
+# lock, spelled in ASCII) and where (the schema the store lives in), so that stores in
+# two schemas of one database, such as parallel test runs, never contend.
+MIGRATION_LOCK = 0x6D69_6772  # "migr": two daemons starting on a fresh database
+SCHEMA_KEY = sa.func.hashtext(sa.func.coalesce(sa.func.current_schema(), ""))
+DIALECTS = ("sqlite", "postgresql")
 _BEGIN = "duban_begin"
 
 
 def make_engine(url: str) -> sa.Engine:
     """An engine for ``url``, with SQLite tuned for a daemon and a CLI sharing a file."""
-    engine = sa.create_engine(url)
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
+        raise ConfigError(f"database url {url!r} is not usable: {error}.") from None
+    if engine.dialect.name not in DIALECTS:
+        raise ConfigError(
+            f"database url {url!r} names {engine.dialect.name}; "
+            "use sqlite:/// or postgresql+psycopg://."
+        )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+    dbapi_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    dbapi_connection.execute("PRAGMA foreign_keys=ON")
+    _enable_wal(dbapi_connection)
+
+
+def _enable_wal(dbapi_connection: sqlite3.Connection) -> None:
+    """Switch the file to WAL, which it then keeps.
+
+    The switch needs the file to itself and, unlike other statements, does not wait
+    for the busy timeout: two processes opening a new database at once would see
+    "database is locked". So it is retried here, briefly; once a file is in WAL mode
+    the pragma returns at once.
+    """
+    for attempt in range(WAL_ATTEMPTS):
+        try:
+            dbapi_connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_ATTEMPTS - 1:
+                raise
+            time.sleep(WAL_RETRY_SECONDS)
 
 
 def _sqlite_begin(connection: sa.Connection) -> None:
@@ -51,18 +83,27 @@ def _sqlite_begin(connection: sa.Connection) -> None:
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A transaction that will write: on SQLite it holds the write lock from its start."""
-    with engine.connect() as connection:
-        connection = connection.execution_options(**{_BEGIN: "IMMEDIATE"})
-        with connection.begin():
-            yield connection
+    with engine.connect() as connection, begin_writing(connection):
+        yield connection
+
+
+def begin_writing(connection: sa.Connection) -> sa.RootTransaction:
+    return connection.execution_options(**{_BEGIN: "IMMEDIATE"}).begin()
 
 
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest revision; concurrent callers run it once."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS))
-    with writing(engine) as connection:
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    try:
+        connection = engine.connect()
+    except sa.exc.OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0]
+        where = engine.url.render_as_string(hide_password=True)
+        raise ConfigError(f"cannot open the database {where}: {reason}.") from None
+    with connection, begin_writing(connection):
         if connection.dialect.name == "postgresql":
-            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(MIGRATION_LOCK)))
+            lock = sa.func.pg_advisory_xact_lock(MIGRATION_LOCK, SCHEMA_KEY)
+            connection.execute(sa.select(lock))
         config.attributes["connection"] = connection
         command.upgrade(config, "head")

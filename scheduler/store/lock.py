@@ -1,4 +1,4 @@
-"""One daemon per database.
+"""One daemon per database (per schema, on PostgreSQL).
 
 APScheduler 3 does not coordinate schedulers sharing a job store (each fires every
 job), so the daemon holds this lock while it schedules. Both kinds die with their
@@ -15,8 +15,9 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-# The pg_advisory_lock key of the daemon lock (an arbitrary constant: "duban" + 1).
-DAEMON_LOCK = 0x6475_6261_6E00_0000
+from scheduler.store.engine import SCHEMA_KEY
+
+DAEMON_LOCK = 0x6475_6261  # "duba", the first key of the daemon's advisory lock
 
 
 @contextmanager
@@ -35,12 +36,13 @@ def _advisory(engine: sa.Engine, owner: str) -> Iterator[bool]:
     with engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.execute(sa.select(sa.func.set_config("application_name", owner, False)))
-        taken = connection.execute(sa.select(sa.func.pg_try_advisory_lock(DAEMON_LOCK))).scalar()
+        lock = (DAEMON_LOCK, SCHEMA_KEY)
+        taken = connection.execute(sa.select(sa.func.pg_try_advisory_lock(*lock))).scalar()
         try:
             yield bool(taken)
         finally:
             if taken:
-                connection.execute(sa.select(sa.func.pg_advisory_unlock(DAEMON_LOCK)))
+                connection.execute(sa.select(sa.func.pg_advisory_unlock(*lock)))
             connection.invalidate()
 
 

@@ -278,7 +278,7 @@ def entries(
     if status:
         query = query.where(log.c.status.in_(status))
     if since is not None:
-        query = query.where(log.c.planned_at >= since)
+        query = query.where(log.c.updated_at >= since)
     if agency is not None:
         query = query.where(log.c.agency == agency)
     if kinds:
