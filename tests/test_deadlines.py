@@ -8,6 +8,7 @@ documents' issue dates.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pytest
 from dateutil.rrule import rrulestr
@@ -242,3 +243,92 @@ def test_spans_point_into_the_original_text() -> None:
     found = find_deadlines(text, BASE)
     assert [d.text for d in found] == ["力争到二〇一八年 底前", "２０２０年 6 月起"]
     assert all(text[d.start : d.end] == d.text for d in found)
+
+
+# Every distinct phrase of the four seed documents, with each document's issue date.
+SEEDS = {
+    "000_930c350588bb785b.txt": (
+        date(2018, 7, 11),
+        [
+            ("2018年7月11日", "deadline", "2018-07-11"),
+            ("到2020年", "deadline", "2020-12-31"),
+            ("逐步", "none", None),
+            ("2019年底前", "deadline", "2019-12-31"),
+            ("在规定时限内", "none", None),
+            ("及时", "none", None),
+        ],
+    ),
+    "001_99ab3c35207bd607.txt": (
+        date(2017, 3, 29),
+        [
+            ("20173月29", "deadline", "2017-03-29"),
+            ("到2017年底", "deadline", "2017-12-31"),
+            ("到2018年底", "deadline", "2018-12-31"),
+            ("到2020年", "deadline", "2020-12-31"),
+            ("2017年", "deadline", "2017-12-31"),
+            ("2018年", "deadline", "2018-12-31"),
+            ("逐步", "none", None),
+            ("2018年底前", "deadline", "2018-12-31"),
+            ("力争到2018年底前", "deadline", "2018-12-31"),
+            ("2016年", "deadline", "2016-12-31"),
+            ("2017年起", "start", "2017-01-01"),
+            ("争取2018年", "deadline", "2018-12-31"),
+            ("持续推进", "none", None),
+            ("力争到2017年底", "deadline", "2017-12-31"),
+            ("力争到2017年底前", "deadline", "2017-12-31"),
+            ("到2018年底前", "deadline", "2018-12-31"),
+            ("到2017年", "deadline", "2017-12-31"),
+            ("2018年底", "deadline", "2018-12-31"),
+            ("到2018年", "deadline", "2018-12-31"),
+            ("争取2018年前", "deadline", "2017-12-31"),
+            ("到2017年底前", "deadline", "2017-12-31"),
+            ("及时", "none", None),
+            ("20176月", "deadline", "2017-06-30"),
+            ("2017年底前", "deadline", "2017-12-31"),
+        ],
+    ),
+    "002_54f2aeee0e1916ab.txt": (
+        date(2018, 12, 19),
+        [
+            ("2018-12-24", "deadline", "2018-12-24"),
+            ("2018年12月19日", "deadline", "2018-12-19"),
+            ("争取到2025年", "deadline", "2025-12-31"),
+            ("逐步", "none", None),
+            ("及时", "none", None),
+        ],
+    ),
+    "003_2496aa1d8b28a480.txt": (
+        date(2024, 6, 5),
+        [
+            ("2024-06-12", "deadline", "2024-06-12"),
+            ("2024年6月5日", "deadline", "2024-06-05"),
+            ("到2025年", "deadline", "2025-12-31"),
+            ("到2035年", "deadline", "2035-12-31"),
+            ("2025年", "deadline", "2025-12-31"),
+            ("2035年底前", "deadline", "2035-12-31"),
+            ("聘期内", "none", None),
+            ("及时", "none", None),
+        ],
+    ),
+}
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_documents(name: str) -> None:
+    """The seeds' baselines, cited titles (《…(2016-2020年)》) and 〔201626号 give nothing."""
+    base, expected = SEEDS[name]
+    text = (SEEDS_DIR / name).read_text(encoding="utf-8")
+    found = find_deadlines(text, base)
+    distinct = list(dict.fromkeys((d.text, d.kind, d.date and d.date.isoformat()) for d in found))
+    assert distinct == expected
+    assert all(text[d.start : d.end] == d.text for d in found)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_seed_phrases_alone(name: str) -> None:
+    """Each seed phrase, cut out of its document, normalizes the same way."""
+    base, expected = SEEDS[name]
+    for text, kind, due in expected:
+        d = normalize(text, base)
+        assert (d.text, d.kind, d.date and d.date.isoformat()) == (text, kind, due)
