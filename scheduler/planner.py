@@ -17,9 +17,10 @@ How one reminder is placed:
 4. The rule's time of day in the configured zone gives ``planned_at``.
 
 Digests are periods of a cron schedule; a period whose day is a day off is sent on the
-next workday at the same time. Each agency named by any task gets the current period
-and those up to the horizon; whether one has anything to say is decided when it is
-rendered, from the tasks as they are then.
+next workday at the same time. The current period and those up to the horizon are
+planned for each agency with an open task or one completed within the rule's window
+(every agency named by a task, with ``include_empty``); what a digest says is decided
+when it is rendered, from the tasks as they are then.
 """
 
 from __future__ import annotations
@@ -78,9 +79,9 @@ def plan(
                 if _matches(rule.match, state, due):
                     for note in _reminders(rule, state, due, workdays, tz, expand):
                         wanted.setdefault(note.key, note)
-    agencies = sorted({name for state in states for name, _ in _recipients(state, Match(), None, expand)})
+    named = [(state, [name for name, _ in _recipients(state, Match(), None, expand)]) for state in states]
     for digest in rules.digests:
-        for note in _digests(digest, agencies, workdays, now, until, tz):
+        for note in _digests(digest, named, workdays, now, until, tz):
             wanted[note.key] = note
     return sorted(wanted.values(), key=lambda note: (note.planned_at, note.key))
 
@@ -195,7 +196,12 @@ def _occurrences(rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo)
 
 
 def _digests(
-    rule: DigestRule, agencies: Sequence[str], workdays: Workdays, now: datetime, until: datetime, tz: ZoneInfo
+    rule: DigestRule,
+    named: Sequence[tuple[TaskState, Sequence[str]]],
+    workdays: Workdays,
+    now: datetime,
+    until: datetime,
+    tz: ZoneInfo,
 ) -> list[Notification]:
     """The current period (latest fire at or before now) and the next ones to the horizon.
 
@@ -213,7 +219,7 @@ def _digests(
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     notes = []
     for (period, planned), (_, expires) in zip(periods, periods[1:]):
-        for agency in agencies:
+        for agency in _reporting(rule, named, planned.date()):
             notes.append(
                 Notification(
                     key=f"digest:{rule.name}:{agency}:{period.isoformat()}",
@@ -227,6 +233,26 @@ def _digests(
                 )
             )
     return notes
+
+
+def _reporting(rule: DigestRule, named: Sequence[tuple[TaskState, Sequence[str]]], day: date) -> list[str]:
+    """Agencies a digest sent on ``day`` may have something for.
+
+    An open task (dated or not) or one completed within the window; every agency named
+    by a task when the rule includes empty digests. The renderer has the last word at
+    send time, from the tasks as they are then.
+    """
+    since = day - timedelta(days=rule.window_days)
+    return sorted(
+        {
+            agency
+            for state, agencies in named
+            if rule.include_empty
+            or state.status == "open"
+            or (state.done_at is not None and state.done_at.date() >= since)
+            for agency in agencies
+        }
+    )
 
 
 def _previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:

@@ -311,21 +311,31 @@ def digests(states, now: datetime, horizon: timedelta, rules: RuleSet = WEEKLY, 
     return [(n.key, n.planned_at, n.expires_at) for n in plan(states, rules, CALENDAR, now, tz=tz, expand=expand, horizon=horizon)]
 
 
+DONE_IN_MAY = state(key="t2", agencies=(SUPPORT,), status="done", done_at=at(date(2024, 5, 25), time(16)))
+
+
 def test_digest_current_period_and_the_next_ones_per_agency() -> None:
-    tasks = [state(deadline(date(2024, 6, 28)), agencies=(LEAD, GROUP, UNRESOLVED)), state(key="t2", agencies=(SUPPORT,), status="done")]
+    tasks = [state(deadline(date(2024, 6, 28)), agencies=(LEAD, GROUP, UNRESOLVED)), DONE_IN_MAY]
     got = digests(tasks, at(date(2024, 6, 5), time(8)), timedelta(days=7))
     monday, next_monday, after = at(date(2024, 6, 3)), at(date(2024, 6, 11)), at(date(2024, 6, 17))
     assert got == [
         ("digest:weekly:市卫健委:2024-06-03", monday, next_monday),
-        ("digest:weekly:市财政局:2024-06-03", monday, next_monday),
+        ("digest:weekly:市财政局:2024-06-03", monday, next_monday),  # completed 05-25, within 14 days
         ("digest:weekly:芗城区人民政府:2024-06-03", monday, next_monday),
         ("digest:weekly:龙文区人民政府:2024-06-03", monday, next_monday),
-        # 06-10 is the Dragon Boat Festival: the period is sent on Tuesday.
+        # 06-10 is the Dragon Boat Festival: the period is sent on Tuesday, when 市财政局's
+        # completed task is 17 days old and it has nothing left to hear about.
         ("digest:weekly:市卫健委:2024-06-10", next_monday, after),
-        ("digest:weekly:市财政局:2024-06-10", next_monday, after),
         ("digest:weekly:芗城区人民政府:2024-06-10", next_monday, after),
         ("digest:weekly:龙文区人民政府:2024-06-10", next_monday, after),
     ]
+
+
+def test_include_empty_keeps_every_named_agency() -> None:
+    rules = RuleSet(digests=(DigestRule("weekly", "0 9 * * mon", include_empty=True),))
+    got = digests([DONE_IN_MAY, state(key="t3", agencies=(UNRESOLVED,))], at(date(2024, 9, 2), time(10)), timedelta(days=7), rules)
+    assert [key for key, _, _ in got] == ["digest:weekly:市财政局:2024-09-02", "digest:weekly:市财政局:2024-09-09"]
+    assert digests([DONE_IN_MAY], at(date(2024, 9, 2), time(10)), timedelta(days=7)) == []
 
 
 @pytest.mark.parametrize(
