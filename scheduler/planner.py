@@ -14,7 +14,14 @@ How one reminder is placed:
    ``overdue``/``escalation``; ``due`` is the day itself).
 3. A day off moves to a workday: back when the day is on or before the deadline (a
    reminder must arrive before it), forward when it is after.
-4. The rule's time of day in the configured zone gives ``planned_at``.
+4. The rule's time of day in the configured zone gives ``planned_at``; it expires
+   after the rule's ``catch_up``, or earlier when the next occurrence of a repeating
+   chaser is due, so only the latest chaser is sent late.
+
+Keys are ``reminder:<rule>:<task>:<deadline>:<agency>``, with ``:<n>`` appended for
+the n-th (n ≥ 2) occurrence of a repeating chaser, and
+``digest:<rule>:<agency>:<period day>``; they are stable across replans, which is what
+lets the log reconcile instead of duplicating.
 
 Digests are periods of a cron schedule; a period whose day is a day off is sent on the
 next workday at the same time. The current period and those up to the horizon are
