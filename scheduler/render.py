@@ -1,21 +1,25 @@
 """Turn a notice or a digest into the subject, text and HTML of one e-mail.
 
-Each message kind has three jinja2 templates in ``templates/``::
+Each message is one jinja2 template in ``templates/``, named for its kind
+(``reminder.j2``, ``due.j2``, ``overdue.j2``, ``escalation.j2``, ``digest.j2``), that
+extends ``_message.j2`` and fills three blocks:
 
-    reminder.subject.j2   one line; whitespace is collapsed, so it may wrap freely
-    reminder.txt.j2       the plain-text body
-    reminder.html.j2      the HTML body, always autoescaped
+    subject   one line; whitespace is collapsed, so the template may wrap freely
+    text      the plain-text body
+    html      the HTML body, always autoescaped
 
-The four task kinds (``reminder``, ``due``, ``overdue``, ``escalation``) extend the
-shared ``_notice.txt.j2`` / ``_notice.html.j2`` and only say what differs; ``digest``
-stands alone. A user replaces any of these files by naming it in config.toml, e.g.
-``"reminder.txt.j2" = "my/reminder.txt"``; the name, not the path, decides escaping,
-so an override of an ``.html.j2`` template is escaped too.
+The four task kinds extend ``_notice.j2``, which holds their shared body, and only say
+what differs (subject and headline). A user replaces a template, or adds one that a
+rule names with ``template = "…"``, by giving its name and a path in config.toml::
 
-Templates are checked once, up front (:meth:`Renderer.check` compiles every one and
-renders it with a sample), so a daemon refuses to start on a broken template instead
-of failing at the first send. Every failure is a :class:`TemplateError` that names the
-template and the line.
+    [templates]
+    reminder = "my/reminder.j2"
+
+Templates are checked up front (:meth:`Renderer.check` compiles each one, makes sure
+it fills the three blocks and renders it with a sample), so a daemon refuses to start
+on a broken template instead of failing at the first send. Every failure is a
+:class:`TemplateError` naming the template (and the file, for an override) and the
+line.
 
 The context is plain frozen data that the dispatcher fills; templates see its fields
 as top-level names (``task_title``, ``days_left``, ``sections`` …).
@@ -31,12 +35,14 @@ from pathlib import Path
 from types import TracebackType
 
 import jinja2
+from jinja2 import nodes
 
 from scheduler.errors import TemplateError
 
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "templates"
 KINDS = ("reminder", "due", "overdue", "escalation", "digest")
-PARTS = ("subject", "txt", "html")
+PARTS = ("subject", "text", "html")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 # What each role is called in a Chinese work plan (model.Role).
 ROLE_NAMES = {"lead": "牵头", "support": "配合", "responsible": "责任"}
@@ -165,25 +171,19 @@ class Renderer:
     """Renders messages from the default templates and the user's overrides."""
 
     def __init__(self, overrides: Mapping[str, Path] = {}) -> None:
-        known = self.template_names()
-        unknown = sorted(set(overrides) - set(known))
-        if unknown:
-            raise TemplateError(
-                f"Template override {unknown[0]!r} names no template; use one of {', '.join(known)}."
-            )
-        self._overrides = {name: Path(path) for name, path in overrides.items()}
-        self._files = {str(DEFAULT_DIR / name): name for name in known}
-        self._files.update({str(path): name for name, path in self._overrides.items()})
+        for name in overrides:
+            if not NAME.fullmatch(name):
+                raise TemplateError(
+                    f"Template name {name!r} is not a template name (letters, digits, '-', '_')."
+                )
+        self._overrides = {f"{name}.j2": Path(path) for name, path in overrides.items()}
+        self._files = {str(path): name for name, path in self._overrides.items()}
+        self._files.update({str(p): p.name for p in DEFAULT_DIR.glob("*.j2")})
         loader = jinja2.ChoiceLoader(
             [jinja2.FunctionLoader(self._load_override), jinja2.FileSystemLoader(DEFAULT_DIR)]
         )
         self._plain = _environment(loader, autoescape=False)
         self._html = _environment(loader, autoescape=True)
-
-    @staticmethod
-    def template_names() -> list[str]:
-        """Every template a user may override, shared parts included."""
-        return sorted(p.name for p in DEFAULT_DIR.glob("*.j2"))
 
     def _load_override(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         """An override's source, read once: a config reload builds a new Renderer."""
@@ -193,48 +193,79 @@ class Renderer:
         try:
             source = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise TemplateError(f"Template {name!r} cannot be read from {path}: {exc}.") from None
+            raise TemplateError(
+                f"Template {name.removesuffix('.j2')!r} cannot be read from {path}: {exc}."
+            ) from None
         return source, str(path), lambda: True
 
-    def _where(self, name: str) -> str:
-        path = self._overrides.get(name)
-        return f"{name!r} ({path})" if path else repr(name)
+    def _where(self, file: str) -> str:
+        path = self._overrides.get(file)
+        return f"{file.removesuffix('.j2')!r} ({path})" if path else repr(file)
 
-    def _error(self, exc: Exception, name: str) -> TemplateError:
-        """One sentence naming the template at fault (``name`` or one it uses) and the line."""
+    def _error(self, exc: Exception, file: str) -> TemplateError:
+        """One sentence naming the template at fault (``file`` or one it uses) and the line."""
         if isinstance(exc, jinja2.TemplateSyntaxError):
             return TemplateError(
-                f"Template {self._where(exc.name or name)} has a syntax error at line "
+                f"Template {self._where(exc.name or file)} has a syntax error at line "
                 f"{exc.lineno}: {exc.message}."
             )
         if isinstance(exc, jinja2.TemplateNotFound):
-            return TemplateError(f"Template {exc.name!r} is missing (needed by {name!r}).")
-        culprit, line = _innermost(exc.__traceback__, self._files) or (name, None)
+            if exc.name == file:
+                return TemplateError(
+                    f"No message template is called {file.removesuffix('.j2')!r} "
+                    f"(no {file} in {DEFAULT_DIR} and no override in [templates])."
+                )
+            return TemplateError(f"Template {exc.name!r} is missing (needed by {self._where(file)}).")
+        culprit, line = _innermost(exc.__traceback__, self._files) or (file, None)
         at = f" at line {line}" if line else ""
         return TemplateError(f"Template {self._where(culprit)} fails{at}: {exc}.")
 
-    def check(self) -> None:
-        """Compile every template and render it with a sample, so errors surface at start."""
-        for kind in KINDS:
-            self.render(kind, sample(kind))
+    def _blocks(self, file: str) -> set[str]:
+        """The blocks ``file`` and the templates it extends define."""
+        source, _, _ = self._plain.loader.get_source(self._plain, file)
+        tree = self._plain.parse(source, file)
+        blocks = {block.name for block in tree.find_all(nodes.Block)}
+        parent = tree.find(nodes.Extends)
+        if parent is not None and isinstance(parent.template, nodes.Const):
+            blocks |= self._blocks(parent.template.value)
+        return blocks
 
-    def render(self, template: str, context: TaskNotice | Digest) -> Rendered:
-        """Render the three parts of message kind ``template`` for ``context``."""
-        if template not in KINDS:
-            raise TemplateError(f"No message template is called {template!r}.")
-        values = {f.name: getattr(context, f.name) for f in fields(context)}
-        parts = {}
-        for part in PARTS:
-            name = f"{template}.{part}.j2"
-            env = self._html if part == "html" else self._plain
+    def check(self, uses: Mapping[str, str] = {}) -> None:
+        """Check every default and overriding template, and each of ``uses``.
+
+        ``uses`` maps a template that rules name to the kind of message it renders
+        (its sample context): ``{"urgent": "reminder"}``.
+        """
+        for name, kind in {**{kind: kind for kind in KINDS}, **uses}.items():
+            file = f"{name}.j2"
             try:
-                parts[part] = env.get_template(name).render(values)
+                missing = set(PARTS) - self._blocks(file)
             except TemplateError:
                 raise
             except Exception as exc:
-                raise self._error(exc, name) from None
+                raise self._error(exc, file) from None
+            if missing:
+                raise TemplateError(
+                    f"Template {self._where(file)} fills no {sorted(missing)[0]!r} block; a "
+                    'message template extends "_message.j2" and fills subject, text and html.'
+                )
+            self.render(name, sample(kind))
+
+    def render(self, template: str, context: TaskNotice | Digest) -> Rendered:
+        """Render the three parts of message template ``template`` for ``context``."""
+        file = f"{template}.j2"
+        values = {f.name: getattr(context, f.name) for f in fields(context)}
+        parts = {}
+        for part in PARTS:
+            env = self._html if part == "html" else self._plain
+            try:
+                parts[part] = env.get_template(file).render(values, part=part)
+            except TemplateError:
+                raise
+            except Exception as exc:
+                raise self._error(exc, file) from None
         subject = re.sub(r"\s+", " ", parts["subject"]).strip()
-        return Rendered(subject=subject, text=parts["txt"], html=parts["html"])
+        return Rendered(subject=subject, text=parts["text"], html=parts["html"])
 
 
 def sample(kind: str) -> TaskNotice | Digest:

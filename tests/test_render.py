@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.errors import TemplateError
-from scheduler.render import KINDS, Renderer, cn_date, days_phrase, role_name, sample
+from scheduler.render import Rendered, Renderer, cn_date, days_phrase, role_name, sample
 
 
 @pytest.fixture(scope="module")
@@ -108,81 +108,93 @@ def test_empty_digest_says_so(renderer):
     assert "逾期0项" in out.subject
 
 
-def test_override_replaces_one_part(tmp_path):
-    path = tmp_path / "mine.txt"
-    path.write_text("{{ agency }}，请办理 {{ task_number }}。\n", encoding="utf-8")
-    out = Renderer({"reminder.txt.j2": path}).render("reminder", sample("reminder"))
-    assert out.text == "漳州市卫生健康委员会，请办理 二.(三)。\n"
-    assert out.subject.startswith("【督办提醒】")
+def write(tmp_path, name: str, source: str):
+    path = tmp_path / name
+    path.write_text(source, encoding="utf-8")
+    return path
 
 
-def test_override_of_html_is_still_escaped(tmp_path):
-    path = tmp_path / "mine.html"
-    path.write_text("<p>{{ task_title }}</p>", encoding="utf-8")
-    out = Renderer({"reminder.html.j2": path}).render(
-        "reminder", replace(sample("reminder"), task_title="a<b")
-    )
-    assert out.html == "<p>a&lt;b</p>"
+MINE = """{% extends "_message.j2" %}
+{% block subject %}请办理 {{ task_number }}{% endblock %}
+{% block text %}{{ agency }}，请办理 {{ task_number }}。
+{% endblock %}
+{% block html %}<p>{{ task_title }}</p>{% endblock %}
+"""
+
+
+def test_override_replaces_a_whole_message(tmp_path):
+    renderer = Renderer({"reminder": write(tmp_path, "mine.j2", MINE)})
+    renderer.check()
+    out = renderer.render("reminder", replace(sample("reminder"), task_title="a<b"))
+    assert out == Rendered("请办理 二.(三)", "漳州市卫生健康委员会，请办理 二.(三)。\n", "<p>a&lt;b</p>")
+    assert renderer.render("due", sample("due")).subject.startswith("【今日到期】")
+
+
+def test_override_may_extend_the_shared_notice(tmp_path):
+    source = '{% extends "_notice.j2" %}\n{% block subject %}【提醒】{{ task_title }}{% endblock %}\n'
+    source += "{% block headline %}请在{{ due|cn_date }}前完成。{% endblock %}\n"
+    out = Renderer({"reminder": write(tmp_path, "short.j2", source)}).render("reminder", sample("reminder"))
+    assert out.subject == "【提醒】完善家庭医生签约服务"
+    assert "请在2019年12月31日前完成。" in out.text and "请在2019年12月31日前完成。" in out.html
+    assert "漳政办〔2018〕98号" in out.text
+
+
+def test_a_rule_may_name_a_new_template(tmp_path):
+    renderer = Renderer({"urgent": write(tmp_path, "urgent.j2", MINE)})
+    renderer.check({"urgent": "reminder"})
+    assert renderer.render("urgent", sample("reminder")).subject == "请办理 二.(三)"
+
+
+def test_a_template_without_the_three_blocks_is_refused(tmp_path):
+    path = write(tmp_path, "flat.j2", "{{ agency }}，请办理。\n")
+    with pytest.raises(TemplateError, match=r"'due' \(.*flat.j2\) fills no 'html' block; .* extends \"_message.j2\""):
+        Renderer({"due": path}).check()
 
 
 def test_syntax_error_names_template_and_line(tmp_path):
-    path = tmp_path / "broken.txt"
-    path.write_text("第一行\n第二行\n{% if agency %}\n没有结束\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"'overdue.txt.j2' \(.*broken.txt\) has a syntax error at line \d"):
-        Renderer({"overdue.txt.j2": path}).check()
+    path = write(tmp_path, "broken.j2", "第一行\n第二行\n{% if agency %}\n没有结束\n")
+    with pytest.raises(TemplateError, match=r"'overdue' \(.*broken.j2\) has a syntax error at line \d"):
+        Renderer({"overdue": path}).check()
 
 
 def test_undefined_name_names_template_and_line(tmp_path):
-    path = tmp_path / "typo.html"
-    path.write_text("<p>{{ agency }}</p>\n<p>{{ agencyy }}</p>\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"'digest.html.j2' .* fails at line 2: 'agencyy' is undefined"):
-        Renderer({"digest.html.j2": path}).check()
-
-
-def test_error_in_shared_part_names_it(tmp_path):
-    path = tmp_path / "notice.txt"
-    path.write_text("{{ agency }}\n{{ task_titel }}\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"_notice.txt.j2.* line 2"):
-        Renderer({"_notice.txt.j2": path}).render("reminder", sample("reminder"))
+    path = write(tmp_path, "typo.j2", MINE.replace("<p>{{ task_title }}</p>", "<p>\n{{ agencyy }}</p>"))
+    with pytest.raises(TemplateError, match=r"'escalation' \(.*typo.j2\) fails at line 6: 'agencyy' is undefined"):
+        Renderer({"escalation": path}).check()
 
 
 def test_unknown_filter_is_a_syntax_error_with_line(tmp_path):
-    path = tmp_path / "filter.txt"
-    path.write_text("{{ agency }}\n{{ due|chinese }}\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"'due.txt.j2' .* syntax error at line 2: No filter named 'chinese'"):
-        Renderer({"due.txt.j2": path}).check()
+    path = write(tmp_path, "filter.j2", MINE.replace("{{ agency }}", "{{ due|chinese }}"))
+    with pytest.raises(TemplateError, match=r"'due' .* syntax error at line 3: No filter named 'chinese'"):
+        Renderer({"due": path}).check()
 
 
-def test_broken_shared_part_is_named_when_a_kind_extends_it(tmp_path):
-    path = tmp_path / "notice.html"
-    path.write_text("<p>\n{% for x in others %}\n</p>\n", encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"'_notice.html.j2' \(.*notice.html\) has a syntax error at line \d"):
-        Renderer({"_notice.html.j2": path}).render("overdue", sample("overdue"))
+def test_a_digest_template_rendered_with_a_notice_names_the_missing_field(renderer):
+    with pytest.raises(TemplateError, match=r"'digest.j2' fails at line \d+: 'as_of' is undefined"):
+        renderer.render("digest", sample("reminder"))
 
 
 def test_extending_a_missing_template_is_named(tmp_path):
-    path = tmp_path / "base.txt"
-    path.write_text('{% extends "house.txt.j2" %}\n', encoding="utf-8")
-    with pytest.raises(TemplateError, match=r"Template 'house.txt.j2' is missing \(needed by 'reminder.txt.j2'\)"):
-        Renderer({"reminder.txt.j2": path}).check()
+    path = write(tmp_path, "base.j2", '{% extends "house.j2" %}\n')
+    with pytest.raises(TemplateError, match=r"Template 'house.j2' is missing \(needed by 'reminder' \("):
+        Renderer({"reminder": path}).check()
 
 
 def test_missing_override_file_is_named(tmp_path):
-    with pytest.raises(TemplateError, match=r"'due.subject.j2' cannot be read from .*nowhere.j2"):
-        Renderer({"due.subject.j2": tmp_path / "nowhere.j2"}).check()
+    with pytest.raises(TemplateError, match=r"'due' cannot be read from .*nowhere.j2"):
+        Renderer({"due": tmp_path / "nowhere.j2"}).check()
 
 
-def test_unknown_override_name_is_refused(tmp_path):
-    with pytest.raises(TemplateError, match=r"'remind.txt.j2' names no template"):
-        Renderer({"remind.txt.j2": tmp_path / "x"})
+def test_bad_override_name_is_refused(tmp_path):
+    with pytest.raises(TemplateError, match=r"'../reminder' is not a template name"):
+        Renderer({"../reminder": tmp_path / "x"})
 
 
-def test_unknown_kind_is_refused(renderer):
-    with pytest.raises(TemplateError, match="'weekly'"):
+def test_unknown_template_is_refused(renderer):
+    with pytest.raises(TemplateError, match=r"No message template is called 'weekly' \(no weekly.j2 in"):
         renderer.render("weekly", sample("digest"))
 
 
-def test_every_kind_has_three_parts():
-    names = set(Renderer.template_names())
-    for kind in KINDS:
-        assert {f"{kind}.subject.j2", f"{kind}.txt.j2", f"{kind}.html.j2"} <= names
+def test_a_rule_naming_a_missing_template_fails_the_check(renderer):
+    with pytest.raises(TemplateError, match="No message template is called 'urgent'"):
+        renderer.check({"urgent": "reminder"})
