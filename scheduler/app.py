@@ -54,7 +54,10 @@ class App:
         self.rules: RuleSet = self._load_rules()
         self.workdays = Workdays(config.extra_workdays, config.extra_holidays)
         self.renderer = Renderer(config.templates)
-        self.renderer.check()
+        self.renderer.check(
+            {rule.template: rule.kind for rule in self.rules.reminders}
+            | {rule.template: "digest" for rule in self.rules.digests}
+        )
         self._check_cc()
         self.store = Store(config.database_url)
 

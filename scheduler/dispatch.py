@@ -53,11 +53,14 @@ def dispatch(
 ) -> DispatchResult:
     """Send every row due at ``now``, batch after batch, within the rate limit.
 
+    Nothing is sent in the rules' quiet hours; due rows wait for the end of them.
     Stopping (``stop`` set) lets the message in flight finish and puts the rest of
     the claimed batch back to planned, so nothing is left claimed.
     """
     config = app.config
     result = DispatchResult()
+    if app.rules.is_quiet(now.astimezone(config.timezone).time()):
+        return result
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
     domain = parseaddr(config.sender)[1].rpartition("@")[2] or "duban.localhost"

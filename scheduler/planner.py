@@ -216,7 +216,7 @@ def _digests(
     sending until a fresher one replaces it.
     """
     trigger = rule.trigger(tz)
-    fire = _previous_fire(trigger, now) or trigger.get_next_fire_time(None, now)
+    fire = current_fire(rule, now, tz)
     periods: list[tuple[date, datetime]] = []
     while fire is not None and (not periods or periods[-1][1] <= until):
         planned = datetime.combine(workdays.next(fire.date()), fire.timetz())
@@ -240,6 +240,16 @@ def _digests(
                 )
             )
     return notes
+
+
+def current_fire(rule: DigestRule, now: datetime, tz: ZoneInfo) -> datetime | None:
+    """The fire time that opens the digest period ``now`` falls in (or the first one ahead).
+
+    ``duban digest --send`` names its period with it, so the row it writes has the
+    key the daemon plans for the same period and is never sent twice.
+    """
+    trigger = rule.trigger(tz)
+    return _previous_fire(trigger, now) or trigger.get_next_fire_time(None, now)
 
 
 def _reporting(rule: DigestRule, named: Sequence[tuple[TaskState, Sequence[str]]], day: date) -> list[str]:
