@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date, datetime, time, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,7 +23,7 @@ from scheduler import config as configuration
 from scheduler import daemon, deadlines, output
 from scheduler.agencies import unresolved
 from scheduler.app import App
-from scheduler.digest import due_dates
+from scheduler.digest import missed_and_coming
 from scheduler.errors import DubanError, InputError
 from scheduler.extract import parse_file
 from scheduler.model import Deadline, Document, TaskState
@@ -274,13 +274,12 @@ def _task_matches(state: TaskState, status: str, today: date) -> bool:
     if status == "all":
         return True
     if status == "overdue":
-        return state.status == "open" and any(d < today for d in due_dates(state))
+        return state.status == "open" and bool(missed_and_coming(state, as_of=today, until=today)[0])
     return state.status == status
 
 
 def task_row(state: TaskState, today: date) -> dict[str, Any]:
-    dates = due_dates(state)
-    upcoming = [d for d in dates if d >= today]
+    missed, coming = missed_and_coming(state, as_of=today, until=today + timedelta(days=400))
     task = state.task
     return {
         "key": task.key,
@@ -288,7 +287,7 @@ def task_row(state: TaskState, today: date) -> dict[str, Any]:
         "title": task.title,
         "document": state.document.title,
         "status": state.status,
-        "due": (upcoming or dates or [None])[0],
+        "due": (coming or missed[-1:] or [None])[0],
         "deadlines": [f"{d.text}({d.date or d.kind})" for d in task.deadlines],
         "agencies": list(dict.fromkeys(f"{a.canonical or a.name + '?'}[{ROLE_MARK[a.role]}]" for a in task.agencies)),
     }

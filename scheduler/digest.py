@@ -11,21 +11,35 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
-from scheduler.model import Role, TaskState
+from scheduler.model import Deadline, Role, Task, TaskState
+from scheduler.planner import due_dates
 from scheduler.render import Digest, DigestLine, DigestSection
 
 
-def due_dates(state: TaskState) -> list[date]:
-    """The dated deadlines of a task; an extension replaces them all."""
-    if state.due is not None:
-        return [state.due]
-    dates: list[date] = []
-    for deadline in state.task.deadlines:
-        if deadline.kind == "deadline" and deadline.date is not None:
-            dates.append(deadline.date)
-        elif deadline.kind == "multi":
-            dates.extend(deadline.dates)
-    return sorted(dates)
+def missed_and_coming(state: TaskState, *, as_of: date, until: date) -> tuple[list[date], list[date]]:
+    """The task's due dates before ``as_of`` and from it to ``until``, each sorted.
+
+    The dates are the planner's (an extension replaces them all; recurring
+    obligations give their occurrences), but a past occurrence of a recurring
+    obligation is not counted as missed: the log, not the digest, knows whether
+    each periodic report went out.
+    """
+    missed: set[date] = set()
+    coming: set[date] = set()
+    for due in due_dates(state, start=as_of, until=until):
+        if as_of <= due.date <= until:
+            coming.add(due.date)
+        elif due.date < as_of and due.kind != "recurring":
+            missed.add(due.date)
+    return sorted(missed), sorted(coming)
+
+
+def phrase_for(task: Task, due: date) -> Deadline | None:
+    """The deadline phrase a due date came from, so messages quote the text as written."""
+    for deadline in task.deadlines:
+        if deadline.date == due or due in deadline.dates:
+            return deadline
+    return next((d for d in task.deadlines if d.kind == "recurring"), None)
 
 
 def role_of(state: TaskState, agency: str, expand: Callable[[str], Sequence[str]]) -> Role | None:
@@ -88,18 +102,17 @@ def _classify(
     An open task with any missed date is overdue (against the latest one missed): a
     supervision office chases a missed milestone even when a later one is pending.
     """
-    dates = due_dates(state)
-    missed = [d for d in dates if d < as_of]
-    coming = [d for d in dates if d >= as_of]
+    missed, coming = missed_and_coming(state, as_of=as_of, until=horizon)
     bucket: str | None
     if state.status == "done":
-        due = dates[-1] if dates else None
+        due = (missed + coming or [None])[-1]
         bucket = "completed" if state.done_at is not None and state.done_at.date() >= since else None
     elif missed:
         due, bucket = missed[-1], "overdue"
     elif coming:
-        due = coming[0]
-        bucket = "due_soon" if due <= horizon else None
+        due, bucket = coming[0], "due_soon"
+    elif any(d.kind in ("deadline", "multi", "recurring") for d in state.task.deadlines) or state.due is not None:
+        due, bucket = None, None
     else:
         due, bucket = None, "undated"
     return bucket, _line(state, role, due, as_of)
@@ -112,7 +125,8 @@ def _line(state: TaskState, role: Role, due: date | None, as_of: date) -> Digest
     elif state.due == due:
         phrase = f"延期至{due.isoformat()}"
     else:
-        phrase = next((d.text for d in task.deadlines if d.date == due or due in d.dates), due.isoformat())
+        source = phrase_for(task, due)
+        phrase = source.text if source is not None else due.isoformat()
     return DigestLine(
         task_key=task.key,
         task_number=task.number,

@@ -21,6 +21,7 @@ from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from scheduler.backends import MailBackend
+from scheduler.digest import phrase_for
 from scheduler.errors import DeliveryError
 from scheduler.mail import build_message, message_id
 from scheduler.model import TaskState
@@ -189,13 +190,11 @@ def task_notice(state: TaskState, agency: str, kind: str, due: date, *, today: d
     mine = [ref for ref in task.agencies if ref.canonical == agency]
     role = mine[0].role if mine else None
     others = tuple((ref.canonical or ref.name, ref.role) for ref in task.agencies if ref.canonical != agency)
-    phrase = next((d for d in task.deadlines if d.date == due or due in d.dates), None)
-    if state.due is not None and state.due == due:
+    phrase = phrase_for(task, due)
+    if state.due == due:
         deadline_text = f"延期至{due.isoformat()}"
-    elif phrase is not None:
-        deadline_text = phrase.text
     else:
-        deadline_text = next((d.text for d in task.deadlines if d.kind == "recurring"), due.isoformat())
+        deadline_text = phrase.text if phrase is not None else due.isoformat()
     return TaskNotice(
         kind=kind,
         agency=agency,

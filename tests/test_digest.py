@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from scheduler.digest import build_digest, due_dates
+from scheduler.digest import build_digest, missed_and_coming
 from scheduler.model import AgencyRef, Deadline, Document, Task, TaskState
 
 DOC = Document(path="plan.txt", title="漳州市实施方案", doc_number="漳政办〔2018〕98号", jurisdiction="漳州市")
@@ -67,7 +67,7 @@ def test_a_missed_milestone_is_overdue_even_with_a_later_one_pending() -> None:
 
 def test_an_extension_replaces_the_dates() -> None:
     extended = state("1", (deadline("2018年5月底前", date(2018, 5, 31)),), due=date(2018, 6, 15))
-    assert due_dates(extended) == [date(2018, 6, 15)]
+    assert missed_and_coming(extended, as_of=AS_OF, until=date(2019, 1, 1)) == ([], [date(2018, 6, 15)])
     digest = build_digest([extended], "卫健委", as_of=AS_OF, period="p", window_days=30)
     assert digest is not None
     assert digest.sections[0].due_soon[0].deadline_text == "延期至2018-06-15"
@@ -90,6 +90,17 @@ def test_sections_are_grouped_by_document() -> None:
     digest = build_digest(states, "卫健委", as_of=AS_OF, period="p", window_days=30)
     assert digest is not None
     assert [s.document_title for s in digest.sections] == ["保山市实施方案", "漳州市实施方案"]
+
+
+def test_recurring_obligations_are_due_soon_never_overdue() -> None:
+    quarterly = Deadline(text="每季度末", start=0, end=4, kind="recurring",
+                         rrule="FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1")
+    issued = Document(path="p.txt", title="季报方案", issued_on=date(2018, 1, 10), jurisdiction="漳州市")
+    digest = build_digest([state("1", (quarterly,), document=issued)], "卫健委", as_of=AS_OF, period="p", window_days=30)
+    assert digest is not None
+    section = digest.sections[0]
+    assert section.overdue == ()
+    assert [(line.due, line.deadline_text) for line in section.due_soon] == [(date(2018, 6, 30), "每季度末")]
 
 
 @pytest.mark.parametrize("include_empty", [False, True])
