@@ -206,6 +206,18 @@ def test_file_backend_overwrites_a_resend_and_leaves_no_temporary_files(tmp_path
     assert files[0].read_bytes() == message(1).as_bytes()
 
 
+def test_a_failed_write_leaves_neither_a_file_nor_a_temporary(tmp_path, monkeypatch):
+    def full_disk(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("scheduler.backends.file.os.replace", full_disk)
+    outbox = tmp_path / "outbox"
+    with pytest.raises(DeliveryError, match="No space left on device") as err:
+        FileBackend(outbox).send(message(1))
+    assert err.value.permanent is False
+    assert list(outbox.iterdir()) == []
+
+
 def test_file_backend_names_an_unusable_outbox(tmp_path):
     (tmp_path / "taken").write_text("not a directory")
     with pytest.raises(ConfigError, match=r"The mail outbox .*taken cannot be created"):
@@ -369,6 +381,17 @@ def test_a_421_before_data_reconnects(smtp_server):
         backend.send(message(1))
     assert len(smtp_server.messages) == 1
     assert smtp_server.connections == 2
+
+
+def test_a_server_that_drops_twice_fails_transiently(smtp_server):
+    smtp_server.fail("MAIL", "421 4.3.2 shutting down")
+    smtp_server.fail("MAIL", "421 4.3.2 still shutting down")
+    with SMTPBackend(**smtp_server.settings()) as backend:
+        with pytest.raises(DeliveryError, match="dropped the connection twice: 421 4.3.2 still") as err:
+            backend.send(message(1))
+        backend.send(message(2))
+    assert err.value.permanent is False
+    assert ids(smtp_server) == [mid(2)]
 
 
 def test_a_connection_lost_during_data_is_transient_and_not_retried(smtp_server):

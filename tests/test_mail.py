@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 from email import policy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scheduler.mail import MAX_SUBJECT, build_message, clean_subject, message_id, validate_address
 from scheduler.render import Rendered
@@ -141,3 +143,14 @@ def test_valid_addresses(addr, normalized):
 def test_invalid_addresses_say_why(addr, reason):
     with pytest.raises(ValueError, match=reason):
         validate_address(addr)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(min_size=0, max_size=300))
+def test_any_subject_text_becomes_one_safe_header(subject):
+    msg = build(rendered=Rendered(subject, "t", "h"))
+    raw = msg.as_bytes()
+    assert raw.isascii()
+    got = reparse(msg)
+    assert got["Subject"] == clean_subject(subject)
+    assert sorted(got.keys()) == sorted(msg.keys())
