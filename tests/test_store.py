@@ -9,8 +9,9 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 
-from scheduler.errors import InputError
+from scheduler.errors import ConfigError, InputError
 from scheduler.model import AgencyRef, Deadline, Document, Task
 from scheduler.store import SaveResult, Store
 from scheduler.store.schema import extensions, metadata
@@ -21,6 +22,10 @@ LATER = NOW + timedelta(days=1)
 
 def deadline(text: str, day: date, *, kind: str = "deadline", precision: str = "year") -> Deadline:
     return Deadline(text=text, start=0, end=len(text), kind=kind, date=day, precision=precision)
+
+
+class OtherDialect(SQLiteDialect_pysqlite):
+    name = "otherdb"
 
 
 TASK_A = Task(
@@ -94,6 +99,23 @@ def test_sqlite_engine_is_tuned_for_a_daemon_and_a_cli(sqlite_url: str) -> None:
         pragma = lambda name: connection.exec_driver_sql(f"PRAGMA {name}").scalar()  # noqa: E731
         assert (pragma("journal_mode"), pragma("foreign_keys")) == ("wal", 1)
         assert pragma("busy_timeout") >= 1000
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("duban.db", "database url 'duban.db' is not usable"),
+        ("otherdb:///duban.db", "names otherdb; use sqlite:/// or postgresql"),
+        ("sqlite://duban.db", r"is not usable: Invalid SQLite URL: sqlite://duban.db\.$"),
+        ("sqlite:////nonexistent/dir/duban.db", "cannot open the database .*nonexistent"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/x", "cannot open the database .*127.0.0.1"),
+    ],
+)
+def test_unusable_database_urls_are_config_errors(url: str, message: str) -> None:
+    # Stands for a database SQLAlchemy knows and duban does not (no MySQL driver here).
+    sa.dialects.registry.register("otherdb", __name__, "OtherDialect")
+    with pytest.raises(ConfigError, match=message):
+        Store(url).migrate()
 
 
 def test_a_document_round_trips_with_its_tasks(store: Store) -> None:

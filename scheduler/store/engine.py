@@ -38,7 +38,8 @@ def make_engine(url: str) -> sa.Engine:
     try:
         engine = sa.create_engine(url)
     except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError, ImportError) as error:
-        raise ConfigError(f"database url {url!r} is not usable: {error}.") from None
+        reason = str(error).splitlines()[0].rstrip(".")
+        raise ConfigError(f"database url {url!r} is not usable: {reason}.") from None
     if engine.dialect.name not in DIALECTS:
         raise ConfigError(
             f"database url {url!r} names {engine.dialect.name}; "
@@ -98,7 +99,7 @@ def migrate(engine: sa.Engine) -> None:
     try:
         connection = engine.connect()
     except sa.exc.OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0]
+        reason = str(error.orig).strip().splitlines()[0].rstrip(".")
         where = engine.url.render_as_string(hide_password=True)
         raise ConfigError(f"cannot open the database {where}: {reason}.") from None
     with connection, begin_writing(connection):

@@ -112,6 +112,32 @@ def _plan(notification: Notification) -> dict[str, Any]:
     return values
 
 
+def _parameters(key: str, plan: dict[str, Any]) -> dict[str, Any]:
+    """Bound parameters of :func:`_rewrite`; SQLAlchemy reserves the column names."""
+    return {"p_key": key, **{f"p_{column}": value for column, value in plan.items()}}
+
+
+def _rewrite(
+    connection: sa.Connection, status: str, plans: list[dict[str, Any]], *, now: datetime
+) -> int:
+    """Give rows still in ``status`` their new plan and make them planned; count them."""
+    if not plans:
+        return 0
+    statement = (
+        sa.update(log)
+        .where(log.c.key == sa.bindparam("p_key"), log.c.status == status)
+        .values(
+            {
+                **{column: sa.bindparam(f"p_{column}") for column in PLAN_COLUMNS},
+                "status": "planned",
+                "reason": None,
+                "updated_at": now,
+            }
+        )
+    )
+    return connection.execute(statement, plans).rowcount
+
+
 def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
     iterator = iter(items)
     while batch := list(islice(iterator, BATCH)):
@@ -151,48 +177,28 @@ def reconcile(
         ).scalars()
     }
 
+    new = [
+        {"key": key, **_plan(n), "status": "planned", "attempts": 0, "created_at": now}
+        for key, n in wanted.items()
+        if key not in live and key not in cancelled
+    ]
     added = 0
-    new = [n for key, n in wanted.items() if key not in live and key not in cancelled]
-    for batch in _batches(new):
-        rows = [
-            {
-                "key": n.key,
-                **_plan(n),
-                "status": "planned",
-                "attempts": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for n in batch
-        ]
+    if new:
+        insert = _insert(connection.dialect.name).on_conflict_do_nothing(index_elements=[log.c.key])
         inserted = connection.execute(
-            _insert(connection.dialect.name)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[log.c.key])
-            .returning(log.c.key)
-        )
-        added += len(inserted.all())
+            insert.values(updated_at=now).returning(log.c.key), new
+        ).all()
+        added = len(inserted)
 
-    updated = 0
+    moved = []
     for key, row in live.items():
-        if key not in wanted or row.status != "planned":
-            continue
-        plan = _plan(wanted[key])
-        if all(plan[column] == getattr(row, column) for column in PLAN_COLUMNS):
-            continue
-        updated += connection.execute(
-            sa.update(log)
-            .where(log.c.key == key, log.c.status == "planned")
-            .values(**plan, updated_at=now)
-        ).rowcount
-
-    restored = 0
-    for key in cancelled:
-        restored += connection.execute(
-            sa.update(log)
-            .where(log.c.key == key, log.c.status == "cancelled")
-            .values(**_plan(wanted[key]), status="planned", reason=None, updated_at=now)
-        ).rowcount
+        if key in wanted and row.status == "planned":
+            plan = _plan(wanted[key])
+            if any(plan[column] != getattr(row, column) for column in PLAN_COLUMNS):
+                moved.append(_parameters(key, plan))
+    updated = _rewrite(connection, "planned", moved, now=now)
+    again = [_parameters(key, _plan(wanted[key])) for key in cancelled]
+    restored = _rewrite(connection, "cancelled", again, now=now)
 
     dropped = 0
     for batch in _batches(key for key in live if key not in wanted):
