@@ -182,6 +182,8 @@ class Renderer:
         loader = jinja2.ChoiceLoader(
             [jinja2.FunctionLoader(self._load_override), jinja2.FileSystemLoader(DEFAULT_DIR)]
         )
+        # Each source compiles twice: escaping is fixed when jinja2 compiles, and only
+        # the html part may be escaped.
         self._plain = _environment(loader, autoescape=False)
         self._html = _environment(loader, autoescape=True)
 

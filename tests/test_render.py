@@ -64,6 +64,29 @@ def test_task_notice_says_everything(renderer, kind, subject_mark, headline):
         assert "本单位职责：牵头" in out.text
 
 
+REMINDER_TEXT = """漳州市卫生健康委员会：
+
+您单位牵头的以下任务将于2019年12月31日到期，还有7天，请抓紧推进落实。
+
+文件：漳州市推进家庭医生签约服务实施方案（漳政办〔2018〕98号）
+任务：二.(三) 完善家庭医生签约服务
+内容：到2019年底,家庭医生签约服务覆盖率达到35%以上。
+时限：2019年底前（2019年12月31日，按所述期限的最后一日计），还有7天
+本单位职责：牵头
+其他相关单位：漳州市财政局（配合）、漳州市人力资源和社会保障局（配合）
+
+办结后请运行以下命令标记完成，或告知督查室代为登记：
+    duban done "漳政办〔2018〕98号#二.(三)"
+
+——
+本邮件由督办系统自动发送。
+"""
+
+
+def test_reminder_text_reads_as_written(renderer):
+    assert renderer.render("reminder", sample("reminder")).text == REMINDER_TEXT
+
+
 def test_escalation_names_the_responsible_agencies_and_no_own_role(renderer):
     out = renderer.render("escalation", sample("escalation"))
     assert out.text.startswith("漳州市人民政府督查室：")
@@ -100,6 +123,14 @@ def test_digest_groups_by_document_with_sections(renderer):
         assert "已逾期32天" in body
     order = [out.text.index(h) for h in ("逾期未办结（", "即将到期（", "无明确时限、", "近期已办结（")]
     assert order == sorted(order)
+
+
+def test_a_completed_line_without_a_date_says_done(renderer):
+    digest = sample("digest")
+    line = replace(digest.sections[0].completed[0], done_at=None)
+    section = replace(digest.sections[0], completed=(line,))
+    out = renderer.render("digest", replace(digest, sections=(section,)))
+    assert "｜已办结" in out.text and "<td>已办结</td>" in out.html
 
 
 def test_empty_digest_says_so(renderer):
