@@ -88,18 +88,35 @@ _BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
 
 _DEADLINE_KINDS = ("deadline", "multi", "recurring")
 
-# How alike a table row and a body task must be for the row to restate the task.
-_RESTATED = 0.4
+# How alike a table row and a body task must be: most rows of a restating table reach
+# _RESTATED; within such a table, a row restates its best match from _RESTATED_IN_TABLE.
+_RESTATED = 0.5
+_RESTATED_IN_TABLE = 0.35
 _SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
 
 # -- responsibility ----------------------------------------------------------------------
 
 
+# Simplified → traditional for the characters of labels, verbs and headings (X3): labels
+# are matched in either form, names keep the form they were written in.
+_TRADITIONAL = dict(zip(
+    "牵头单责负职别实办协参关门与为该于发总体导则标务组织骤无级应时间领强进称简规计县区这项",
+    "牽頭單責負職別實辦協參關門與為該於發總體導則標務組織驟無級應時間領強進稱簡規計縣區這項",
+))
+_FOLD = str.maketrans({traditional: simplified for simplified, traditional in _TRADITIONAL.items()})
+
+
 def _variants(text: str) -> str:
-    """A regex matching ``text`` in simplified or traditional characters (X3)."""
-    pairs = {"牵": "牽", "头": "頭", "单": "單", "责": "責", "负": "負", "职": "職", "别": "別", "实": "實",
-             "办": "辦", "协": "協", "参": "參", "关": "關", "门": "門", "与": "與", "为": "為", "该": "該"}
-    return "".join(f"[{c}{pairs[c]}]" if c in pairs else re.escape(c) for c in text)
+    """A regex matching ``text`` in simplified or traditional characters."""
+    return "".join(f"[{c}{_TRADITIONAL[c]}]" if c in _TRADITIONAL else re.escape(c) for c in text)
+
+
+def fold(text: str) -> str:
+    """``text`` with the traditional characters of the genre's fixed words simplified.
+
+    One character for one, so a match in the folded copy slices the original.
+    """
+    return text.translate(_FOLD)
 
 
 _LABELS: tuple[tuple[str, str], ...] = (
@@ -135,7 +152,7 @@ _BARE_IS_LEAD = re.compile(_variants("无牵头单位的") + r".{0,4}" + _varian
 _FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"为" + _variants("牵头单位"))
 
 # "由A承办,B、C配合。" before the task text (R15).
-_BY = re.compile(r"^由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
+_BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
 
 _OPEN = "((〔["
 _CLOSE = {")": "(", "〕": "〔", "]": "["}
@@ -195,9 +212,10 @@ def _metadata(lines: list[str], head_end: int) -> dict:
     head = lines[:head_end]
     issuer = title = None
     for line in head:
-        notice = _NOTICE.match(line.replace(" ", ""))
+        compact = line.replace(" ", "")
+        notice = _NOTICE.match(fold(compact))
         if notice:
-            issuer, title = notice.group("issuer"), notice.group("title").strip("《》")
+            issuer, title = compact[: notice.end("issuer")], compact[notice.start("title") : notice.end("title")].strip("《》")
             break
     title = title or _plan_title(head)
     signature = _signature(lines, head_end)
@@ -337,14 +355,13 @@ class _Builder:
 
     def items(self, outline: Outline) -> None:
         heads = {item.path: item.head for item in outline.items}
-        any_responsibility = any(_has_responsibility(item) for item in outline.items)
+        any_responsibility = any(_has_responsibility(item, heads) for item in outline.items)
         for item in outline.items:
             if outline.is_leaf(item):
                 self.item(item, heads, any_responsibility)
 
     def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
-        body, clauses = _split_responsibility(item)
-        body = _strip_stray_heading(body, heads)
+        body, clauses = _split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
         for clause in clauses:
             clause, carried = _carry_forward(clause)
@@ -353,6 +370,8 @@ class _Builder:
                 self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, item.number))
         section = _section(item, heads)
         deadlines = self.deadlines(body)
+        for notice in _NOTICE_LEVEL.finditer(body):
+            self.warnings.append(f"{item.number}: notice-level obligation set aside, not a task deadline: {notice.group()}")
         own = bool(agencies)
         responsible = own or (bool(self.carried) and section == "task")
         if section == "goal" and not own:
@@ -384,39 +403,65 @@ class _Builder:
         return task_deadlines(text, self.base)
 
     def add(self, number: str, body: str, agencies: tuple[AgencyRef, ...], deadlines: tuple[Deadline, ...]) -> None:
-        key = f"{self.identity}#{number}"
+        key = base = f"{self.identity}#{number}"
+        copies = 1
         while key in self.keys:
-            key += "'"
+            copies += 1
+            key = f"{base}~{copies}"
         self.keys.add(key)
         self.tasks.append(Task(key, number, _title(body), body, agencies, deadlines))
 
     def rows(self, rows: tuple[Row, ...]) -> None:
         """Table rows: linked to the body task they restate, else tasks of their own."""
         body_tasks = list(self.tasks)
+        tables: dict[int, list[Row]] = {}
         for row in rows:
-            task_text = "".join(row.cells.get("task", ()))
-            deadlines = tuple(d for cell in row.cells.get("deadline", ()) for d in task_deadlines(cell, self.base))
-            agencies = self.row_agencies(row)
-            target = _restated(task_text, agencies, not row.boundary_lost, body_tasks)
-            if target is not None:
-                index = self.tasks.index(target)
-                merged = target.deadlines + tuple(d for d in deadlines if d not in target.deadlines)
-                self.tasks[index] = replace(target, deadlines=merged)
-                body_tasks[body_tasks.index(target)] = self.tasks[index]
-                self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
-                continue
-            if not agencies and not deadlines:
-                self.warnings.append(f"Table row {row.number} names no agency and no deadline: set aside.")
-                continue
-            if row.boundary_lost:
-                self.warnings.append(f"Table row {row.number}: cells split one agency per line, lead taken as the first (low confidence).")
-            self.add(row.number, task_text, agencies, deadlines)
+            tables.setdefault(row.table, []).append(row)
+        for table in tables.values():
+            links = _restatements(table, [self.row_agencies(row) for row in table], body_tasks)
+            for row, target in zip(table, links):
+                self.row(row, target)
+
+    def row(self, row: Row, target: Task | None) -> None:
+        task_text = "".join(row.cells.get("task", ()))
+        deadlines = self.row_deadlines(row)
+        if target is not None:
+            index = next(i for i, task in enumerate(self.tasks) if task.key == target.key)
+            current = self.tasks[index]
+            self.tasks[index] = replace(current, deadlines=current.deadlines + tuple(d for d in deadlines if d not in current.deadlines))
+            self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
+            return
+        agencies = self.row_agencies(row)
+        if not agencies and not deadlines:
+            self.warnings.append(f"Table row {row.number} names no agency and no deadline: set aside.")
+            return
+        if row.boundary_lost:
+            self.warnings.append(f"Table row {row.number}: cells split one agency per line, lead taken as the first (low confidence).")
+        self.add(row.number, task_text, agencies, deadlines)
+
+    def row_deadlines(self, row: Row) -> tuple[Deadline, ...]:
+        """The 完成时间 cell, and a milestone per filled year column (D12).
+
+        A year column's cell is read with that year as base (当年, 年底前); a cell with no
+        time phrase of its own is due at the end of the column's year. One text repeated
+        in every year column is a merged cell spanning them: due in the last year.
+        """
+        found = [d for cell in row.cells.get("deadline", ()) for d in task_deadlines(cell, self.base)]
+        years = {column: cells[0] for column, cells in row.cells.items() if column.isdigit() and cells}
+        if len(years) > 1 and len(set(years.values())) == 1:
+            years = {max(years): years[max(years)]}
+        for year, cell in sorted(years.items()):
+            own = task_deadlines(cell, date(int(year), 1, 1))
+            found.extend(own or task_deadlines(f"{year}年度", None))
+        return tuple(found)
 
     def row_agencies(self, row: Row) -> tuple[AgencyRef, ...]:
+        """Agencies by column. A 责任单位 column beside 牵头 alone is support (R2); as a third
+        column beside 牵头 and 配合 it names the implementers, responsible (R13)."""
+        implementers = "support" if "lead" in row.cells and "support" not in row.cells else "responsible"
         refs: list[AgencyRef] = []
         prefix = None
-        has_lead = "lead" in row.cells
-        for column, role in (("lead", "lead"), ("support", "support"), ("responsible", "support" if has_lead else "responsible")):
+        for column, role in (("lead", "lead"), ("support", "support"), ("responsible", implementers)):
             for cell in row.cells.get(column, ()):
                 listed = split_names(cell, prefix)
                 prefix = listed.prefix
@@ -424,16 +469,16 @@ class _Builder:
         return _merge(refs, self.carried)
 
 
-def _has_responsibility(item: Item) -> bool:
-    return bool(_split_responsibility(item)[1])
+def _has_responsibility(item: Item, heads: dict) -> bool:
+    return bool(_split_responsibility(item, heads)[1])
 
 
 def _section(item: Item, heads: dict) -> str:
     """goal, means or task: what the top-level section above an item is about."""
     titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
-    if any(_GOALS.search(title[:12]) for title in titles):
+    if any(_GOALS.search(fold(title[:12])) for title in titles):
         return "goal"
-    if any(_MEANS.search(title[:12]) for title in titles):
+    if any(_MEANS.search(fold(title[:12])) for title in titles):
         return "means"
     return "task"
 
@@ -452,12 +497,13 @@ def _title(body: str) -> str:
     return re.sub(r"\s+", "", first)
 
 
-def _split_responsibility(item: Item) -> tuple[str, list[str]]:
+def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
     """The item's body without its responsibility, and the responsibility clauses found."""
-    clauses, kept = [], []
+    labelled, kept = [], []
     for line in item.lines:
-        (clauses if _LABEL_LINE.match(line) else kept).append(line)
-    body = "\n".join([item.head, *kept]).strip()
+        (labelled if _LABEL_LINE.match(line) else kept).append(line)
+    clauses = [";".join(labelled)] if labelled else []
+    body = _strip_stray_heading("\n".join([item.head, *kept]).strip(), heads)
     bracket = _trailing_bracket(body)
     if bracket is not None:
         start, content = bracket
@@ -466,10 +512,13 @@ def _split_responsibility(item: Item) -> tuple[str, list[str]]:
             body = body[:start].rstrip()
     heading = _heading_bracket(body)
     if heading is not None:
-        clauses.insert(0, heading)
-    by = _BY.match(body)
+        start, content = heading
+        clauses.insert(0, content)
+        body = (body[:start] + body[start + len(content) + 2 :]).strip()
+    by = _BY.search(body)
     if by:
         clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
+        body = (body[: by.start()] + body[by.end() :]).strip()
     return body, clauses
 
 
@@ -490,12 +539,12 @@ def _trailing_bracket(text: str) -> tuple[int, str] | None:
     return None
 
 
-def _heading_bracket(body: str) -> str | None:
-    """A responsibility in the heading clause (R15): (一)…整治(交通局负责)."""
+def _heading_bracket(body: str) -> tuple[int, str] | None:
+    """A responsibility in the heading clause (R15): (一)…整治(交通局负责), as (start, content)."""
     first = body.split("。", 1)[0].split("\n", 1)[0]
     bracket = _trailing_bracket(first)
     if bracket and _VERB.search(bracket[1]) and len(first) < 60:
-        return bracket[1]
+        return bracket
     return None
 
 
@@ -623,28 +672,42 @@ def task_deadlines(text: str, base: date | None) -> tuple[Deadline, ...]:
     return tuple(found)
 
 
-def _restated(row_text: str, agencies: tuple[AgencyRef, ...], lead_certain: bool, tasks: list[Task]) -> Task | None:
-    """The body task a table row restates, or None.
+def _restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks: list[Task]) -> list[Task | None]:
+    """For each row of one table, the body task it restates, or None.
 
-    The row's wording is compared by shared character pairs; agreement on agencies breaks
-    near ties, since a row restating a task names the same units (its lead counts only
-    when the row's lead/support boundary is certain).
+    A table restates the body (seed 001's 分解表) when most of its rows match a body task
+    closely; only then are its rows linked, each to its best match if that is fair. Rows
+    of a table that does not restate the body are tasks of their own, even when one of
+    them happens to share words with a body task.
     """
-    pairs = _pairs(row_text)
-    if len(pairs) < 3 or not tasks:
-        return None
+    if not tasks:
+        return [None] * len(rows)
+    best = [_best_match(row, refs, tasks) for row, refs in zip(rows, agencies)]
+    strong = sum(1 for _, score in best if score >= _RESTATED)
+    if strong * 2 < len(rows):
+        return [None] * len(rows)
+    return [task if score >= _RESTATED_IN_TABLE else None for task, score in best]
+
+
+def _best_match(row: Row, agencies: tuple[AgencyRef, ...], tasks: list[Task]) -> tuple[Task, float]:
+    """The body task most like a row, and how alike: shared character pairs of the wording,
+    with agreement on agencies to break near ties (the lead only when the row's lead/support
+    boundary is certain)."""
+    pairs = _pairs("".join(row.cells.get("task", ())))
     names = {ref.name for ref in agencies}
     leads = {ref.name for ref in agencies if ref.role == "lead"}
 
     def score(task: Task) -> float:
+        if len(pairs) < 3:
+            return 0.0
         text = len(pairs & _pairs(task.text)) / len(pairs)
         theirs = {ref.name for ref in task.agencies}
         overlap = len(names & theirs) / len(names | theirs) if names | theirs else 0.0
-        same_lead = lead_certain and bool(leads) and leads == {ref.name for ref in task.agencies if ref.role == "lead"}
+        same_lead = not row.boundary_lost and bool(leads) and leads == {ref.name for ref in task.agencies if ref.role == "lead"}
         return text + 0.1 * overlap + 0.2 * same_lead
 
-    best = max(tasks, key=score)
-    return best if score(best) >= _RESTATED else None
+    task = max(tasks, key=score)
+    return task, score(task)
 
 
 def _pairs(text: str) -> set[str]:

@@ -17,7 +17,7 @@ one cell per line as in scraped text (seed 001's 分解表), whose rows are foun
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 from scheduler.reader import CELL
@@ -83,12 +83,17 @@ class Item:
 
 @dataclass(frozen=True, slots=True)
 class Row:
-    """A table row: cells by column name (``task``, ``lead``, ``deadline`` …, or a year)."""
+    """A table row: cells by column name (``task``, ``lead``, ``deadline`` …, or a year);
+    every column of the table is a key, an empty cell an empty tuple.
+
+    ``table`` is the line of its table's header, which tells the tables of a plan apart.
+    """
 
     number: str
     cells: dict[str, tuple[str, ...]]
     line: int
     boundary_lost: bool = False
+    table: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +112,10 @@ class Outline:
 
 def numeral(text: str) -> int:
     """Value of an item numeral: 3, 十七, ⑤."""
-    if text.isdigit():
-        return int(text)
     if "①" <= text <= "⑳":
         return ord(text) - ord("①") + 1
+    if text.isdecimal():
+        return int(text)
     if text.startswith("十"):
         text = "一" + text
     if "十" in text:
@@ -193,7 +198,7 @@ def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:
         parse = _tab_rows if tabbed else _cell_rows
         end, found, problems = parse(lines, index + width, columns)
         used.update(range(index, end))
-        rows.extend(found)
+        rows.extend(replace(row, table=index) for row in found)
         warnings.extend(problems)
         index = max(end, index + 1)
     return used, rows, warnings
@@ -219,28 +224,33 @@ def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, bool] 
 
 
 def _tab_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
+    """Rows of a table one row per line; a category row (一、扬尘治理) numbers the rows below it."""
     rows, category, warnings = [], "", []
     index = start
-    while index < len(lines) and CELL in lines[index]:
+    while index < len(lines) and (CELL in lines[index] or _is_category(lines, index)) and not _header_at(lines, index):
         cells = [cell.strip() for cell in lines[index].split(CELL)]
-        filled = [cell for cell in cells if cell]
-        first = cells[0] if cells else ""
-        if re.fullmatch(rf"[{_CN}]+、?", first) or (len(set(filled)) == 1 and not first.isdigit()):
-            category = re.sub(rf"^([{_CN}]+).*$", r"\1", first) if re.match(rf"[{_CN}]", first) else ""
-            index += 1
-            continue
-        if not first.isdigit():
+        category_match = _CATEGORY.match(cells[0])
+        if category_match and (len(set(filter(None, cells))) <= 2 or not cells[0].isdigit()):
+            category = category_match.group(1)
+        elif not cells[0].isdigit():
             warnings.append(f"Table row at line {index + 1} has no 序号 and was set aside: {lines[index][:40]}")
-            index += 1
-            continue
-        by_column: dict[str, tuple[str, ...]] = {}
-        for column, cell in zip(columns, cells):
-            if column and cell:
-                by_column[column] = by_column.get(column, ()) + (cell,)
-        number = f"{category}.{first}" if category else first
-        rows.append(Row(number, by_column, index))
+        else:
+            by_column: dict[str, tuple[str, ...]] = {column: () for column in columns if column}
+            for column, cell in zip(columns, cells):
+                if column and cell:
+                    by_column[column] += (cell,)
+            rows.append(Row(f"{category}.{cells[0]}" if category else cells[0], by_column, index))
         index += 1
     return index, rows, warnings
+
+
+# A category row of a table: 一, 二、扬尘治理 (S7).
+_CATEGORY = re.compile(rf"^([{_CN}]+)(?:[、.]|$)")
+
+
+def _is_category(lines: Sequence[str], index: int) -> bool:
+    """A line without cells that is a table's category row (a merged cell): the next line is a row."""
+    return bool(_CATEGORY.match(lines[index])) and index + 1 < len(lines) and CELL in lines[index + 1]
 
 
 def _cell_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
@@ -266,7 +276,7 @@ def _cell_row(number: str, cells: list[str], columns: list[str], agency_columns:
     Multi-agency cells are split one agency per line, so with two agency columns the
     boundary between them is lost: the first agency is taken as the lead column.
     """
-    by_column: dict[str, tuple[str, ...]] = {}
+    by_column: dict[str, tuple[str, ...]] = {column: () for column in columns}
     rest = list(cells)
     if "deadline" in columns and len(rest) > 1:
         by_column["deadline"] = (rest.pop(),)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import charset_normalizer
 import docx
+from docx.opc.exceptions import PackageNotFoundError
 import lxml.html
 from lxml import etree
 
@@ -167,7 +168,7 @@ def _docx_text(path: Path) -> str:
     """Paragraphs and tables of a DOCX in document order; merged cells repeat their text."""
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise ReadError(f"{path} is not a readable DOCX file ({exc.__class__.__name__}).") from None
     lines = []
     for block in document.iter_inner_content():

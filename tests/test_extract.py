@@ -116,3 +116,145 @@ def test_extract_small_plan():
 def test_document_without_tasks_warns():
     doc = extract("某市关于做好某事的通知\n请认真落实。\n", "x.txt")
     assert doc.tasks == () and doc.warnings
+
+
+# -- fixtures in the genre: an HTML page, a GBK text, a UTF-16 traditional text, a DOCX ------
+
+from pathlib import Path  # noqa: E402
+
+import docx  # noqa: E402
+
+from scheduler.extract import parse_file  # noqa: E402
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def roles(task):
+    return [(a.name, a.role) for a in task.agencies]
+
+
+def dates(task):
+    return [(d.kind, d.date) for d in task.deadlines]
+
+
+def by_number(doc):
+    return {task.number: task for task in doc.tasks}
+
+
+def test_html_page():
+    doc = parse_file(DATA / "plan.html")
+    assert (doc.title, doc.doc_number, doc.issuer, doc.issued_on, doc.jurisdiction) == (
+        "南平市大气污染防治攻坚行动方案", "南政办〔2021〕12号", "南平市人民政府办公室", date(2021, 3, 5), "南平市"
+    )
+    tasks = by_number(doc)
+    assert list(tasks) == ["二.(一).1", "二.(一).2", "二.(二).3", "二.(二).4", "一.1", "一.2", "二.1"]
+    assert roles(tasks["二.(一).1"]) == [("市生态环境局", L), ("市工信局", L), ("市发改委", S), ("市财政局", S)]
+    assert dates(tasks["二.(一).1"]) == [("deadline", date(2021, 12, 31)), ("deadline", date(2022, 6, 30))]
+    assert roles(tasks["二.(一).2"]) == [("市生态环境局", R), ("市工信局", R), ("市市场监管局", R)]
+    assert roles(tasks["二.(二).3"]) == [("市交通运输局", L), ("市公安局", S), ("市生态环境局", S), ("各县(市、区)人民政府", R)]
+    assert dates(tasks["二.(二).3"]) == [("recurring", None), ("deadline", date(2022, 12, 31))]
+    assert roles(tasks["二.(二).4"]) == [("市生态环境局", L), ("市住建局", S), ("市交通运输局", S)]
+    assert (tasks["一.1"].title, roles(tasks["一.1"]), dates(tasks["一.1"])) == (
+        "建筑工地落实“六个百分之百”扬尘防控措施", [("市住建局", L), ("市城管局", S), ("市生态环境局", S)], [("deadline", date(2021, 6, 30))]
+    )
+    assert dates(tasks["一.2"]) == [("deadline", date(2021, 12, 31))]  # 年底前 in the plan's year
+    assert any("notice-level" in w and "三.(二)" in w for w in doc.warnings)
+    assert any("等部门" in w for w in doc.warnings)
+
+
+def test_gbk_text_with_notice_rules():
+    doc = parse_file(DATA / "plan_gbk.txt")
+    assert (doc.title, doc.doc_number, doc.issued_on, doc.jurisdiction) == (
+        "许昌市学前教育提升行动计划", "许政〔2020〕20号", date(2020, 4, 14), "许昌市"
+    )
+    tasks = by_number(doc)
+    assert list(tasks) == ["二.1", "二.2", "二.3", "二.4", "二.5"]
+    # R16: 无牵头单位的,责任单位即为牵头单位
+    assert roles(tasks["二.1"]) == [("市教育局", L), ("市发改委", L), ("市自然资源和规划局", L)]
+    assert dates(tasks["二.1"]) == [("deadline", date(2020, 12, 31))]  # 2021年起 is a start
+    # R2: own lines, 责任单位 beside 牵头单位 is support; the baseline 比2019年 is no deadline
+    assert roles(tasks["二.2"]) == [("市教育局", L), ("市委编办", S), ("市人社局", S), ("市财政局", S)]
+    assert dates(tasks["二.2"]) == []
+    # R12 carried forward from 二.3 on, in a 责任单位 line
+    carried = ("各县(市、区)人民政府", R)
+    assert roles(tasks["二.3"]) == [("市教育局", L), ("市市场监管局", L), carried]
+    assert roles(tasks["二.4"]) == [("市教育局", R), carried]
+    # N12: 牵头领导 names a post, not an agency
+    assert roles(tasks["二.5"]) == [("市教育局", L), ("市公安局", L), ("市卫健委", L), carried]
+    assert dates(tasks["二.5"]) == [("deadline", date(2020, 12, 31))]
+
+
+def test_utf16_traditional_text():
+    doc = parse_file(DATA / "plan_utf16.txt")
+    assert (doc.title, doc.issuer, doc.jurisdiction) == ("溫州市數字政府建設實施方案", "溫州市人民政府辦公室", "溫州市")
+    tasks = by_number(doc)
+    assert list(tasks) == ["二.(一)", "二.(二).①", "二.(二).②", "二.(三)"]
+    # X4 pinyin in the label, R11 hexagonal brackets, N13 traditional names kept
+    assert roles(tasks["二.(一)"]) == [("市大數據局", R), ("市財政局", R), ("各縣(市、區)政府", R)]
+    assert roles(tasks["二.(二).①"]) == [("市大數據局", L), ("市級各有關部門", S)]
+    assert roles(tasks["二.(二).②"]) == [("市大數據局", R), ("市市場監管局", R)]
+    # X10: the heading repeated at the end of the line does not hide the bracket
+    assert roles(tasks["二.(三)"]) == [("市行政審批局", L), ("市大數據局", S)]
+    assert dates(tasks["二.(三)"]) == [("deadline", date(2022, 12, 31))]
+    assert not tasks["二.(三)"].text.endswith("保障措施")
+
+
+def make_docx(path: Path) -> Path:
+    document = docx.Document()
+    for text in (
+        "鄂州市人民政府办公室关于印发鄂州市教育数字化行动计划的通知",
+        "鄂州政办发〔2023〕9号",
+        "鄂州市人民政府办公室",
+        "2023年2月1日",
+        "鄂州市教育数字化行动计划",
+        "一、重点任务",
+        "(一)推进数字校园整治(市教育局负责)。开展校园网络安全检查,年底前完成。",
+        "(二)建设教育专网。由市教育局承办,市财政局、大数据局配合。2024年6月底前建成全市教育专网。",
+        "附件:重点任务清单",
+        "附件",
+    ):
+        document.add_paragraph(text)
+    header = ["序号", "类别", "主要任务", "牵头单位", "参与单位", "责任单位", "完成时限"]
+    rows = [
+        ["1", "基础设施", "建设市级智慧教育平台", "市教育局", "市大数据局、财政局", "各区政府", "2023年底前"],
+        ["2", "基础设施", "推进校园网络提速", "市教育局", "市通信管理局", "各区政府", "2023年6月底前"],
+        ["3", "数字资源", "组织数字教育资源评审", "市教育局", "", "各区政府", "每年"],
+    ]
+    table = document.add_table(rows=len(rows) + 1, cols=len(header))
+    for row, values in zip(table.rows, [header, *rows]):
+        for cell, value in zip(row.cells, values):
+            cell.text = value
+    years = document.add_table(rows=3, cols=6)
+    for row, values in zip(
+        years.rows,
+        [
+            ["序号", "任务事项", "2023年度", "2024年度", "牵头责任部门", "主要参与部门"],
+            ["1", "教师数字素养培训", "培训5000人", "当年6月底前全员轮训", "市教育局", "市人社局"],
+            ["2", "智慧校园建设", "建成50所", "", "市教育局", "市财政局"],
+        ],
+    ):
+        for cell, value in zip(row.cells, values):
+            cell.text = value
+    document.save(path)
+    return path
+
+
+def test_docx_with_responsibility_tables(tmp_path):
+    doc = parse_file(make_docx(tmp_path / "plan.docx"))
+    assert (doc.title, doc.doc_number, doc.issued_on, doc.jurisdiction) == (
+        "鄂州市教育数字化行动计划", "鄂州政办发〔2023〕9号", date(2023, 2, 1), "鄂州市"
+    )
+    tasks = list(doc.tasks)
+    assert [t.number for t in tasks] == ["一.(一)", "一.(二)", "1", "2", "3", "1", "2"]
+    assert len({t.key for t in tasks}) == len(tasks)
+    # R15: responsibility in the heading, and 由A承办,B配合 before the text
+    assert (tasks[0].title, roles(tasks[0]), dates(tasks[0])) == ("推进数字校园整治", [("市教育局", R)], [("deadline", date(2023, 12, 31))])
+    assert (tasks[1].title, roles(tasks[1])) == ("建设教育专网", [("市教育局", L), ("市财政局", S), ("市大数据局", S)])
+    # R13: 牵头/参与/责任 columns give lead, support and the implementing governments
+    assert roles(tasks[2]) == [("市教育局", L), ("市大数据局", S), ("市财政局", S), ("各区政府", R)]
+    assert dates(tasks[2]) == [("deadline", date(2023, 12, 31))]
+    assert dates(tasks[4]) == [("recurring", None)]
+    # D12: year columns are milestones; 当年 takes the column's year
+    assert roles(tasks[5]) == [("市教育局", L), ("市人社局", S)]
+    assert dates(tasks[5]) == [("deadline", date(2023, 12, 31)), ("deadline", date(2024, 6, 30))]
+    assert dates(tasks[6]) == [("deadline", date(2023, 12, 31))]
