@@ -6,6 +6,7 @@ all three security modes.
 
 from __future__ import annotations
 
+import base64
 import email
 import io
 import logging
@@ -264,6 +265,14 @@ def test_wrong_password_is_a_config_error_that_never_shows_the_password(smtp_ser
         assert secret not in text
     assert PASSWORD not in repr(SMTPBackend(**smtp_server.settings()))
     assert smtp_server.messages == []
+
+
+def test_a_server_echoing_the_password_is_quoted_without_it():
+    backend = SMTPBackend(host="h", username="duban", password="Pw-123456")
+    plain = base64.b64encode(b"\0duban\0Pw-123456").decode()
+    login = base64.b64encode(b"Pw-123456").decode()
+    quoted = backend._reply(535, f"bad Pw-123456 {plain} {login}".encode())
+    assert quoted == "535 bad *** *** ***"
 
 
 def test_missing_login_is_a_config_error(smtp_server):

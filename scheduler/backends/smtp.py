@@ -48,12 +48,6 @@ class _Dropped(Exception):
     """The server went away before the message data was sent; reconnecting is safe."""
 
 
-def _reply(code: int, text: bytes | str) -> str:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    return f"{code} {' '.join(text.split())}"
-
-
 def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
     """The envelope sender (From) and recipients (To and Cc) of ``msg``."""
     senders = getaddresses([str(v) for v in msg.get_all("From", [])])
@@ -106,6 +100,12 @@ class SMTPBackend(MailBackend):
     def _where(self) -> str:
         return f"{self.host}:{self.port}"
 
+    def _reply(self, code: int, text: bytes | str) -> str:
+        """A server reply on one line, as logs and errors quote it, with no secret in it."""
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        return self._scrub(f"{code} {' '.join(text.split())}")
+
     def _scrub(self, text: str) -> str:
         """``text`` with the password, plain or in its AUTH encodings, masked."""
         if not self._password:
@@ -132,6 +132,8 @@ class SMTPBackend(MailBackend):
             if self.security == "starttls":
                 conn.starttls(context=context)
             if self.username:
+                if self.security == "none":
+                    log.warning("logging in to %s without TLS: the password crosses in clear", self._where)
                 conn.login(self.username, self._password or "")
             conn.ehlo_or_helo_if_needed()
         except (OSError, UnicodeEncodeError) as exc:
@@ -146,7 +148,7 @@ class SMTPBackend(MailBackend):
         if isinstance(exc, smtplib.SMTPAuthenticationError):
             return ConfigError(
                 f"The SMTP server {where} refused the login of user {self.username!r}: "
-                f"{self._scrub(_reply(exc.smtp_code, exc.smtp_error))}."
+                f"{self._reply(exc.smtp_code, exc.smtp_error)}."
             )
         if isinstance(exc, smtplib.SMTPNotSupportedError):
             return ConfigError(
@@ -162,7 +164,7 @@ class SMTPBackend(MailBackend):
                 f"The certificate of the SMTP server {where} does not verify: {exc.verify_message}."
             )
         if isinstance(exc, smtplib.SMTPResponseException):
-            reply = self._scrub(_reply(exc.smtp_code, exc.smtp_error))
+            reply = self._reply(exc.smtp_code, exc.smtp_error)
             return DeliveryError(
                 f"The SMTP server {where} refused the session: {reply}.",
                 permanent=500 <= exc.smtp_code < 600,
@@ -209,7 +211,7 @@ class SMTPBackend(MailBackend):
         try:
             code, text = conn.mail(sender)
             if code == _CLOSING:
-                raise _Dropped(_reply(code, text))
+                raise _Dropped(self._reply(code, text))
             if code == _AUTH_REQUIRED:
                 self._reset()
                 raise ConfigError(
@@ -222,12 +224,12 @@ class SMTPBackend(MailBackend):
             for rcpt in rcpts:
                 code, text = conn.rcpt(rcpt)
                 if code == _CLOSING:
-                    raise _Dropped(_reply(code, text))
+                    raise _Dropped(self._reply(code, text))
                 if code not in (250, 251):
                     refused[rcpt] = code, text
         except smtplib.SMTPServerDisconnected as exc:
             raise _Dropped(str(exc) or "connection closed") from None
-        refusals = "; ".join(f"{rcpt} {_reply(*reply)}" for rcpt, reply in refused.items())
+        refusals = "; ".join(f"{rcpt} {self._reply(*reply)}" for rcpt, reply in refused.items())
         if len(refused) == len(rcpts):
             self._reset()
             raise DeliveryError(
@@ -249,12 +251,12 @@ class SMTPBackend(MailBackend):
         if code != 250:
             self._reset()
             raise self._refused("the message", code, text)
-        reply = _reply(code, text)
+        reply = self._reply(code, text)
         return f"{reply}; refused: {refusals}" if refused else reply
 
     def _refused(self, what: str, code: int, text: bytes | str) -> DeliveryError:
         return DeliveryError(
-            f"The SMTP server {self._where} refused {what}: {self._scrub(_reply(code, text))}.",
+            f"The SMTP server {self._where} refused {what}: {self._reply(code, text)}.",
             permanent=500 <= code < 600,
         )
 
