@@ -141,7 +141,7 @@ def parse_outline(lines: Sequence[str]) -> Outline:
             attachment_line = index if attachment_line is None else attachment_line
             prefix, stack, body = (line.replace(" ", ""),), [], None
             continue
-        marker = _marker(line, last)
+        marker = _marker(line, last, stack[-1][0] if stack else None)
         if marker is None:
             if body is not None:
                 body.append(line)
@@ -157,18 +157,20 @@ def parse_outline(lines: Sequence[str]) -> Outline:
     return Outline(items, tuple(rows), attachment_line, tuple(table_warnings))
 
 
-def _marker(line: str, last: dict[str, int]) -> tuple[str, int, str, str] | None:
+def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str, int, str, str] | None:
     """The marker a line starts with as (kind, value, shown, rest), or None.
 
-    Arabic numerals must continue their sequence (1, or the last one plus one), since a
-    line may start with a figure; the other kinds are unambiguous at a line start.
+    Arabic numerals must continue their sequence (the last one plus one, or 1 under a new
+    parent), since a line may start with a figure; the other kinds are unambiguous at a
+    line start.
     """
     for kind, pattern in _MARKERS:
         match = pattern.match(line)
         if match is None:
             continue
         value = numeral(match.group(1))
-        if kind == "num" and value not in (1, last.get(kind, 0) + 1):
+        restart = value == 1 and innermost != kind
+        if kind == "num" and not (restart or value == last.get(kind, 0) + 1):
             return None
         return kind, value, _SHOWN[kind].format(match.group(1)), line[match.end() :]
     return None
