@@ -9,7 +9,8 @@ The server can misbehave on purpose:
 
 * ``refuse["x@example.com"] = "550 5.1.1 no such user"`` refuses a recipient;
 * ``fail("DATA", "451 4.3.0 try again later")`` answers the next DATA so (or MAIL);
-  ``fail("DATA", DROP)`` hangs up instead of answering;
+  ``fail("DATA", DROP)`` hangs up instead of answering, ``fail("DATA", HANG)`` never
+  answers (the client's timeout fires);
 * ``stop()`` then ``start()`` is an outage on the same port; connections die.
 
 ``connections`` counts the client connections made since ``start()``.
@@ -22,6 +23,7 @@ serves implicit TLS or STARTTLS on the session's self-signed certificate (the
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import ssl
@@ -42,6 +44,7 @@ USERNAME = "duban"
 PASSWORD = "Zz-secret-7f3a9"
 HOST = "127.0.0.1"
 DROP = "DROP"  # a scripted reply that closes the connection instead of answering
+HANG = "HANG"  # a scripted reply that never comes, until the server stops
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,14 @@ class _Handler:
     def __init__(self, server: SMTPServer) -> None:
         self.server = server
 
-    def _scripted(self, smtp: Any, command: str) -> str | None:
+    async def _scripted(self, smtp: Any, command: str) -> str | None:
         with self.server.lock:
             queue = self.server.scripted.get(command)
             reply = queue.pop(0) if queue else None
         if reply == DROP:
             smtp.transport.close()
+        if reply == HANG:
+            await asyncio.Event().wait()
         return reply
 
     async def handle_MAIL(
@@ -93,7 +98,7 @@ class _Handler:
     ) -> str:
         if not session.authenticated:
             return "530 5.7.0 Authentication required"
-        reply = self._scripted(smtp, "MAIL")
+        reply = await self._scripted(smtp, "MAIL")
         if reply:
             return reply
         envelope.mail_from = address
@@ -110,7 +115,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
-        reply = self._scripted(smtp, "DATA")
+        reply = await self._scripted(smtp, "DATA")
         if reply:
             return reply
         with self.server.lock:

@@ -34,7 +34,7 @@ from scheduler.errors import ConfigError, DeliveryError
 from scheduler.mail import build_message
 from scheduler.render import Rendered
 pytest.register_assert_rewrite("tests.smtpserver")
-from tests.smtpserver import DROP, PASSWORD, SMTPServer, free_port
+from tests.smtpserver import DROP, HANG, PASSWORD, SMTPServer, free_port
 
 pytest_plugins = ["tests.smtpserver"]
 
@@ -411,6 +411,17 @@ def test_a_connection_lost_during_data_is_transient_and_not_retried(smtp_server)
         backend.send(message(2))
     assert err.value.permanent is False
     assert ids(smtp_server) == [mid(2)]
+
+
+def test_a_server_silent_after_the_data_times_out_as_in_flight(smtp_server):
+    smtp_server.fail("DATA", HANG)
+    with SMTPBackend(**smtp_server.settings(timeout=0.5)) as backend:
+        with pytest.raises(DeliveryError, match="may or may not have been accepted: .*timed out") as err:
+            backend.send(message(1))
+        backend.send(message(2))
+    assert err.value.permanent is False
+    assert ids(smtp_server) == [mid(2)]
+    assert smtp_server.connections == 2
 
 
 def test_an_outage_fails_transiently_then_recovers(smtp_server):
