@@ -217,7 +217,9 @@ class Renderer:
                     f"No message template is called {file.removesuffix('.j2')!r} "
                     f"(no {file} in {DEFAULT_DIR} and no override in [templates])."
                 )
-            return TemplateError(f"Template {exc.name!r} is missing (needed by {self._where(file)}).")
+            return TemplateError(
+                f"Template {exc.name!r} is missing (needed by {self._where(file)})."
+            )
         culprit, line = _innermost(exc.__traceback__, self._files) or (file, None)
         at = f" at line {line}" if line else ""
         return TemplateError(f"Template {self._where(culprit)} fails{at}: {exc}.")

@@ -41,7 +41,7 @@ __all__ = [
 
 
 def make_backend(name: str, **settings: Any) -> MailBackend:
-    """The backend called ``name`` built from ``settings``; a bad name or setting is a ConfigError."""
+    """The backend called ``name``, built from ``settings``; bad ones are ConfigErrors."""
     try:
         cls = BACKENDS[name]
     except KeyError:

@@ -17,8 +17,9 @@ permanent ones):
   recipient is refused the failure is permanent if every refusal was 5xx, else
   transient;
 * a wrong or missing login, a server without STARTTLS or AUTH, or a certificate that
-  does not verify are not a message's fault: they raise :class:`~scheduler.errors.ConfigError`
-  so the daemon stops with the reason instead of marking messages dead.
+  does not verify are not a message's fault: they raise
+  :class:`~scheduler.errors.ConfigError` so the daemon stops with the reason instead
+  of marking messages dead.
 
 The password is kept out of every repr, exception message and log line.
 """
@@ -61,7 +62,12 @@ def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
 
 
 class SMTPBackend(MailBackend):
-    """Sends through an SMTP server; see the module docstring for the failure rules."""
+    """Sends through an SMTP server; see the module docstring for the failure rules.
+
+    ``port`` defaults by ``security`` (465, 587, 25); ``ssl_context`` replaces the
+    system's trust store, for a private CA (and for tests); ``timeout`` bounds every
+    network wait, in seconds. Not thread-safe: one backend per dispatching thread.
+    """
 
     def __init__(
         self,
@@ -133,7 +139,7 @@ class SMTPBackend(MailBackend):
                 conn.starttls(context=context)
             if self.username:
                 if self.security == "none":
-                    log.warning("logging in to %s without TLS: the password crosses in clear", self._where)
+                    log.warning("logging in to %s without TLS; the password goes in clear", self._where)
                 conn.login(self.username, self._password or "")
             conn.ehlo_or_helo_if_needed()
         except (OSError, UnicodeEncodeError) as exc:
