@@ -27,7 +27,7 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 from datetime import date, timedelta
 from functools import cache
 
@@ -47,14 +47,38 @@ _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
 _CLAUSE_END = re.compile(r"[。;!?\n]")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+# A duration's unit as a relativedelta field and size; 半年 is six months, 半月 fifteen days.
+_STEPS = {
+    "日": ("days", 1),
+    "天": ("days", 1),
+    "周": ("weeks", 1),
+    "星期": ("weeks", 1),
+    "月": ("months", 1),
+    "季度": ("months", 3),
+    "年": ("years", 1),
+    "半年": ("months", 6),
+    "半月": ("days", 15),
+    "半季度": ("days", 45),
+}
+
+
+class _Rule(NamedTuple):
+    """A pattern, what a match means, and a cheap test that lets most texts skip it."""
+
+    gate: re.Pattern[str] | None
+    pattern: re.Pattern[str]
+    handler: Callable[[re.Match[str], _Context], _Result | None]
+
+
+def _rule(gate: str | None, pattern: re.Pattern[str], handler: Callable[[re.Match[str], _Context], _Result | None]) -> _Rule:
+    return _Rule(gate and re.compile(gate), pattern, handler)
 
 
 class _Invalid(Exception):
     """A phrase that looks like a date but names none; the message is the reason."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Span:
+class _Span(NamedTuple):
     """A period of days named by a phrase; ``point`` when it names a moment (年底, 3月15日)."""
 
     first: date
@@ -63,8 +87,7 @@ class _Span:
     point: bool
 
 
-@dataclass(frozen=True, slots=True)
-class _Result:
+class _Result(NamedTuple):
     kind: str
     date: date | None = None
     precision: Precision | None = None
@@ -182,8 +205,17 @@ class _Grammar:
         starts_before = _alt(lex.starts_before)
         starts_after = _alt(lex.starts_after)
         recurring_units = _alt(lex.recurring)
-        self.rules: list[tuple[re.Pattern[str], Callable[[re.Match[str], _Context], _Result | None]]] = [
-            (
+        point_starts = "".join(
+            sorted(
+                set("0123456789")
+                | {w[0] for w in _LEADS.split("|")}
+                | {w[0] for words in (lex.hedges_before, lex.starts_before) for w in words}
+                | {w[0] for words in (lex.year_words, lex.month_words, lex.periods, lex.festivals) for w in words}
+            )
+        )
+        self.rules: list[_Rule] = [
+            _rule(
+                "[每按]",
                 re.compile(
                     rf"(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
                     rf"(?:(?P<re>底|末)"
@@ -198,43 +230,42 @@ class _Grammar:
                 ),
                 self._recurring,
             ),
-            (
+            _rule(
+                "五|之年",
                 re.compile(
                     rf"{lead}(?:(?P<plan>{_alt(lex.plans)})(?P<part>{_alt(lex.plan_parts)})?"
                     rf"|(?P<lone>{_alt(self.lone_parts)})){tail}"
                 ),
                 self._plan,
             ),
-            (
+            _rule(
+                r"\d{4}年?[-至到]\d{4}",
                 re.compile(
                     rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})年度?"
                     rf"(?P<ybp>{_alt(self.year_periods)})?(?:{_TAILS})?"
                 ),
                 self._year_range,
             ),
-            (
+            _rule(
+                r"[\d年月日号底末旬季]起?[-至到]",
                 re.compile(
                     rf"{lead}(?:{starts_before})?{self._point('a')}起?(?:-|至|到)"
-                    rf"(?:{self._year_point('b')}|{self._month_point('b')}|(?P<dend>\d{{1,2}})[日号])"
+                    rf"(?:{self._point('b')}|(?P<dend>\d{{1,2}})[日号])"
                     rf"(?:{_TAILS})?"
                 ),
                 self._range,
             ),
-            (re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
-            (
+            _rule("即日|之日", re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
+            _rule(
+                r"[-至到]\d{1,2}月",
                 re.compile(
                     rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年|(?P<yw>{_alt(lex.year_words)}))?(?<![\d.])\d{{1,2}}(?:月份?)?"
                     rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{_TAILS})?"
                 ),
                 self._month_range,
             ),
-            (
-                re.compile(
-                    rf"(?:{starts_before})?{self._point('s')}起(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?内"
-                ),
-                self._start_duration,
-            ),
-            (
+            _rule(
+                "内|时间|努力|今后|未来",
                 re.compile(
                     rf"{lead}(?:{after_anchor}?(?:在)?(?<![\d.]){upto}(?<![\d.])(?P<n>\d{{1,3}}|半)"
                     rf"(?P<u>{_DURATION_UNITS})(?:以|之)?内"
@@ -243,17 +274,19 @@ class _Grammar:
                 ),
                 self._duration,
             ),
-            (re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
-            (
+            _rule("即日|之日", re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
+            _rule(
+                None,
                 re.compile(
-                    rf"(?P<sb>{starts_before})?{self._point('s')}(?P<sa>{starts_after})?(?!草)"
+                    rf"(?=[{re.escape(point_starts)}]){lead}(?P<sb>{starts_before})?{self._point('p')}"
+                    rf"(?:(?P<since>以来)"
+                    rf"|(?P<sa>{starts_after})(?!草)(?:(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?内)?"
+                    rf"|{tail})"
                 ),
-                self._start,
+                self._at_point,
             ),
-            (re.compile(rf"(?:{starts_before})?{self._point('x')}以来"), self._since),
-            (re.compile(rf"{lead}{self._point('p')}{tail}"), self._deadline),
-            (re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
-            (re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
+            _rule(None, re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
+            _rule(r"\d{5}年", re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
         ]
         self.baselines_before = tuple(lex.baselines_before)
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
@@ -298,7 +331,21 @@ class _Grammar:
         return year
 
     def _resolve(self, m: re.Match[str], t: str, ctx: _Context) -> _Span:
-        g = m.groupdict().get
+        g = m.group
+        explicit, relative = g(f"y{t}"), g(f"yw{t}")
+        if explicit or relative:
+            if explicit:
+                year = self._year(explicit)
+                ctx.year = year
+            else:
+                year = ctx.need_base().year + self.lex.year_words[relative]
+            if g(f"py{t}"):
+                return self._period(year, self.year_periods[g(f"py{t}")])
+            if g(f"fy{t}"):
+                return self._festival(year, g(f"fy{t}"))
+            if g(f"m{t}"):
+                return self._in_month(year, int(g(f"m{t}")), g(f"d{t}"), g(f"mp{t}"))
+            return _Span(date(year, 1, 1), date(year, 12, 31), "year", False)
         if g(f"iy{t}"):
             year = self._year(g(f"iy{t}"))
             ctx.year = year
@@ -308,19 +355,6 @@ class _Grammar:
             year = self._year(g(f"ny{t}"))
             ctx.year = year
             return self._in_month(year, int(g(f"nm{t}")), None, None)
-        if g(f"y{t}") or g(f"yw{t}"):
-            if g(f"y{t}"):
-                year = self._year(g(f"y{t}"))
-                ctx.year = year
-            else:
-                year = ctx.need_base().year + self.lex.year_words[g(f"yw{t}")]
-            if g(f"py{t}"):
-                return self._period(year, self.year_periods[g(f"py{t}")])
-            if g(f"fy{t}"):
-                return self._festival(year, g(f"fy{t}"))
-            if g(f"m{t}"):
-                return self._in_month(year, int(g(f"m{t}")), g(f"d{t}"), g(f"mp{t}"))
-            return _Span(date(year, 1, 1), date(year, 12, 31), "year", False)
         if g(f"sp{t}"):
             return self._period(ctx.implied_year(), self.lex.periods[g(f"sp{t}")])
         if g(f"fs{t}"):
@@ -362,21 +396,19 @@ class _Grammar:
 
     # -- one handler per rule ------------------------------------------------------------
 
-    def _deadline(self, m: re.Match[str], ctx: _Context) -> _Result:
+    def _at_point(self, m: re.Match[str], ctx: _Context) -> _Result:
+        """A date or period with what follows it: 以来 (none), 起 (a start, or the start of a duration), 前…"""
         span = self._resolve(m, "p", ctx)
+        if m.group("since"):
+            return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
+        if m.group("n"):
+            due = self._add(span.first, m.group("n"), m.group("u"), ctx) - timedelta(days=1)
+            return _Result("deadline", due, "day")
+        if m.group("sa") or m.group("sb"):
+            return _Result("start", span.first, span.precision)
         tail = m.group("tail") or ""
         due = span.first - timedelta(days=1) if tail.endswith("前") and not span.point else span.last
         return _Result("deadline", due, span.precision)
-
-    def _start(self, m: re.Match[str], ctx: _Context) -> _Result | None:
-        if not (m.group("sb") or m.group("sa")):
-            return None
-        span = self._resolve(m, "s", ctx)
-        return _Result("start", span.first, span.precision)
-
-    def _since(self, m: re.Match[str], ctx: _Context) -> _Result:
-        self._resolve(m, "x", ctx)
-        return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
 
     def _range(self, m: re.Match[str], ctx: _Context) -> _Result:
         first = self._resolve(m, "a", ctx)
@@ -425,10 +457,6 @@ class _Grammar:
         year = last if part is None else (last - part.offset if part.from_last else first + part.offset)
         return _Result("deadline", date(year, 12, 31), "year")
 
-    def _start_duration(self, m: re.Match[str], ctx: _Context) -> _Result:
-        span = self._resolve(m, "s", ctx)
-        return _Result("deadline", self._add(span.first, m.group("n"), m.group("u"), ctx) - timedelta(days=1), "day")
-
     def _duration(self, m: re.Match[str], ctx: _Context) -> _Result:
         base = ctx.need_base()
         years = m.group("n1") or m.group("n2")
@@ -439,21 +467,13 @@ class _Grammar:
     @staticmethod
     def _add(day: date, count: str, unit: str, ctx: _Context) -> date:
         unit = unit.removeprefix("个")
-        if count == "半":
-            return day + {"年": relativedelta(months=6), "月": relativedelta(days=15)}.get(unit, relativedelta(days=0))
-        n = int(count)
-        if unit == "工作日":
-            return ctx.add_workdays(day, n)
-        step = {
-            "日": relativedelta(days=n),
-            "天": relativedelta(days=n),
-            "周": relativedelta(weeks=n),
-            "星期": relativedelta(weeks=n),
-            "月": relativedelta(months=n),
-            "季度": relativedelta(months=3 * n),
-            "年": relativedelta(years=n),
-        }[unit]
-        return day + step
+        key = "半" + unit if count == "半" else unit
+        if key == "工作日":
+            return ctx.add_workdays(day, int(count))
+        if key not in _STEPS:
+            raise _Invalid(f"{key} is no whole number of days")
+        field, size = _STEPS[key]
+        return day + relativedelta(**{field: size * (1 if count == "半" else int(count))})
 
     def _anchored_start(self, m: re.Match[str], ctx: _Context) -> _Result:
         return _Result("start", ctx.need_base(), "day")
@@ -512,7 +532,9 @@ class _Grammar:
         cleaned = self.lex.numerals.clean(text)
         clean = cleaned.text
         candidates = []
-        for priority, (pattern, handler) in enumerate(self.rules):
+        for priority, (gate, pattern, handler) in enumerate(self.rules):
+            if gate is not None and not gate.search(clean):
+                continue
             for m in pattern.finditer(clean):
                 if m.end() > m.start():
                     candidates.append((m.start(), -m.end(), priority, m, handler))
@@ -533,10 +555,7 @@ class _Grammar:
             if self._not_a_limit(clean, m, handler):
                 continue
             a, b = cleaned.span(m.start(), m.end())
-            groups = m.groupdict()
-            hedged = bool(groups.get("hb") or groups.get("about") or groups.get("around")) or bool(
-                self.hedges_after.match(clean, m.end())
-            )
+            hedged = result.kind == "deadline" and self._hedged(clean, m)
             found.append(
                 Deadline(
                     text[a:b],
@@ -546,11 +565,18 @@ class _Grammar:
                     date=result.date,
                     precision=result.precision,
                     rrule=result.rrule,
-                    hedged=hedged and result.kind == "deadline",
+                    hedged=hedged,
                     reason=result.reason,
                 )
             )
         return found
+
+    def _hedged(self, clean: str, m: re.Match[str]) -> bool:
+        names = m.re.groupindex
+        for name in ("hb", "about", "around"):
+            if name in names and m.group(name):
+                return True
+        return self.hedges_after.match(clean, m.end()) is not None
 
     def _not_a_limit(self, clean: str, m: re.Match[str], handler: object) -> bool:
         """Baselines, citations and processing limits: years and durations that bind nothing."""
@@ -559,7 +585,7 @@ class _Grammar:
             before.endswith(self.baselines_before) or self.baselines_after.match(clean, m.end())
         ):
             return True
-        if clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
+        if "《" in clean and clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
             return True
         if handler == self._duration and not m.group("anchor") and m.group("n"):
             sentence_start = max((mm.end() for mm in _CLAUSE_END.finditer(clean, 0, m.start())), default=0)

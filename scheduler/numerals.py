@@ -10,7 +10,7 @@ the original text: a person checking a date must see the phrase as written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 # Full-width ASCII to half-width, and every dash or tilde of a range to "-".
@@ -26,8 +26,8 @@ class Cleaned:
     """A cleaned copy of a text; ``starts``/``ends`` give each character's source span."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: Sequence[int]
+    ends: Sequence[int]
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text of ``self.text[start:end]`` (``end > start``)."""
@@ -59,6 +59,8 @@ class Numerals:
 
     def clean(self, text: str) -> Cleaned:
         """The copy of ``text`` the patterns read, with the source span of each character."""
+        if self._pattern.search(text) is None:  # the common case: nothing changes length
+            return Cleaned(text.translate(_WIDTH), range(len(text)), range(1, len(text) + 1))
         parts: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
