@@ -22,10 +22,11 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime
-from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.events import EVENT_SCHEDULER_STARTED
+from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -38,10 +39,8 @@ JOB_TABLE = "apscheduler_jobs"
 DISPATCH_JOB = "dispatch"
 REPLAN_JOB = "replan"
 DIGEST_JOB_PREFIX = "digest:"
-PRUNE_JOB = "prune"
 
 _app: App | None = None
-_scheduler: BlockingScheduler | None = None
 _stop = threading.Event()
 _owner = ""
 _clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
@@ -57,42 +56,64 @@ def owner_id() -> str:
 
 
 def run(app: App, *, once: bool, clock: Callable[[], datetime] | None = None) -> None:
-    """Start the daemon (or one cycle with ``once``) while holding the database lock."""
+    """Start the daemon (or one cycle with ``once``) while holding the database lock.
+
+    SIGTERM and SIGINT are handled from the start, so even the first cycle stops
+    after the message in flight and leaves nothing claimed.
+    """
     global _app, _owner, _clock
     _app, _owner = app, owner_id()
     _clock = clock or (lambda: datetime.now(app.config.timezone))
     _stop.clear()
-    app.store.migrate()
-    with app.store.daemon_lock(_owner) as held:
-        if not held:
-            raise AlreadyRunning(
-                f"Another duban daemon is already running on {app.store.engine.url.render_as_string()}; stop it first."
-            )
-        cycle_job()
-        if once:
+    scheduler = build_scheduler(app)
+
+    def stop(signum: int, frame: object) -> None:
+        if _stop.is_set():  # a second signal while stopping: already on it
             return
-        _serve(app)
-
-
-def _serve(app: App) -> None:
-    global _scheduler
-    scheduler = _scheduler = build_scheduler(app)
-    register_jobs(scheduler, app)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        log.info("received signal %s: finishing the message in flight and stopping", signum)
+        log.info("received signal %s: finishing the message in flight", signum)
         _stop.set()
-        scheduler.shutdown(wait=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
 
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, stop)
-    log.info("duban daemon %s started; dispatch every %ss", _owner, app.config.dispatch_interval)
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        app.store.migrate()
+        with app.store.daemon_lock(_owner) as held:
+            if not held:
+                raise AlreadyRunning(
+                    f"Another duban daemon is already running on {app.store.engine.url.render_as_string()}; stop it first."
+                )
+            cycle_job()
+            if not (once or _stop.is_set()):
+                _serve(app, scheduler)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def _serve(app: App, scheduler: BaseScheduler) -> None:
+    """Run the scheduler until a signal sets the stop event and shuts it down.
+
+    The dispatch job checks the event between messages; shutting down waits for the
+    job in flight, so the message being sent finishes and the rest of its batch goes
+    back to planned.
+    """
+    keep = register_jobs(scheduler, app)
+
+    def started(event: object) -> None:
+        prune_jobs(scheduler, keep)
+        log.info("duban daemon %s started; dispatch every %ss", _owner, app.config.dispatch_interval)
+        if _stop.is_set():  # a signal came before the scheduler ran
+            scheduler.shutdown(wait=False)
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     scheduler.start()
     log.info("duban daemon %s stopped", _owner)
 
 
-def build_scheduler(app: App) -> BlockingScheduler:
-    return BlockingScheduler(
+def build_scheduler(app: App, kind: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+    """The daemon's scheduler; tests build a BackgroundScheduler on the same store."""
+    return kind(
         jobstores={"default": SQLAlchemyJobStore(engine=app.store.engine, tablename=JOB_TABLE)},
         executors={"default": ThreadPoolExecutor(1)},
         job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
@@ -100,12 +121,8 @@ def build_scheduler(app: App) -> BlockingScheduler:
     )
 
 
-def register_jobs(scheduler: BlockingScheduler, app: App) -> list[str]:
-    """Add the fixed jobs and one cron job per digest rule; drop digest jobs of removed rules.
-
-    Works on a scheduler that has not started: APScheduler then queues the changes
-    and applies them to the job store on start.
-    """
+def register_jobs(scheduler: BaseScheduler, app: App) -> list[str]:
+    """Add the fixed jobs and one cron job per digest rule; return their ids."""
     config = app.config
     scheduler.add_job(
         dispatch_job, "interval", seconds=config.dispatch_interval, id=DISPATCH_JOB, replace_existing=True
@@ -117,17 +134,13 @@ def register_jobs(scheduler: BlockingScheduler, app: App) -> list[str]:
         trigger = CronTrigger.from_crontab(rule.cron, timezone=config.timezone)
         scheduler.add_job(cycle_job, trigger, id=job_id, replace_existing=True)
         ids.append(job_id)
-    scheduler.add_job(prune_jobs, "date", args=[ids], id=PRUNE_JOB, replace_existing=True)
     return ids
 
 
-def prune_jobs(keep: list[str]) -> None:
-    """Remove jobs left in the store by rules that no longer exist."""
-    scheduler = _scheduler
-    if scheduler is None:
-        return
+def prune_jobs(scheduler: BaseScheduler, keep: list[str]) -> None:
+    """Remove jobs left in the store by digest rules that no longer exist."""
     for job in scheduler.get_jobs():
-        if job.id not in keep and job.id != PRUNE_JOB:
+        if job.id not in keep:
             log.info("removing job %s: its rule is gone", job.id)
             job.remove()
 
