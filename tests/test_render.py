@@ -125,6 +125,12 @@ def test_digest_groups_by_document_with_sections(renderer):
     assert order == sorted(order)
 
 
+def test_an_undated_line_shows_its_phrase_only(renderer):
+    out = renderer.render("digest", sample("digest"))
+    assert "    配合｜持续推进\n" in out.text
+    assert "无明确时限" not in out.text.replace("无明确时限、长期推进", "")
+
+
 def test_a_completed_line_without_a_date_says_done(renderer):
     digest = sample("digest")
     line = replace(digest.sections[0].completed[0], done_at=None)

@@ -139,7 +139,8 @@ class SMTPBackend(MailBackend):
                 conn.starttls(context=context)
             if self.username:
                 if self.security == "none":
-                    log.warning("logging in to %s without TLS; the password goes in clear", self._where)
+                    log.warning("logging in to %s without TLS: the password goes in clear",
+                                self._where)
                 conn.login(self.username, self._password or "")
             conn.ehlo_or_helo_if_needed()
         except (OSError, UnicodeEncodeError) as exc:
