@@ -48,6 +48,14 @@ _CHROME = re.compile(
     r"附件下载|繁体|IPV6|浏览次数|浏览量|文档评论|\d+亿VIP|Baidu$|map$|【打印】|【关闭】)"
 )
 
+# Lines that carry nothing: table rules (|, ---) and PDF page numbers (— 3 —, -3-).
+_RULE = re.compile(r"[|｜\s]*|[-—_=\s]+|[-—]\s*\d{1,3}\s*[-—]")
+
+# A PDF page header spliced into the text (X6): 许昌市人民政府文件许政〔2020〕21号.
+_PAGE_HEADER = re.compile(
+    r"[\u4e00-\u9fff]{2}[省市县区州旗](?:人民政府|政府)(?:办公室|办公厅)?文件\s*[\u4e00-\u9fff]{1,10}[〔\[]\d{4}[〕\]]\s*\d{1,4}\s*号"
+)
+
 # Lines after which only web chrome follows (X1): the page footer.
 _FOOTER = re.compile(r"^(?:扫一扫在手机上查看当前页面|相关解读|相关链接|相关文件|相关新闻|上一篇|下一篇)")
 
@@ -192,12 +200,12 @@ def extract(text: str, path: str) -> Document:
 def clean_lines(text: str) -> list[str]:
     """The plan's lines, cleaned of width variants, pinyin, run-together dates and web chrome."""
     text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", " ").replace('\\"', '"')
-    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", text.translate(_WIDTH)))
+    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", _PAGE_HEADER.sub("", text.translate(_WIDTH))))
     lines = []
     for raw in text.split("\n"):
         cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
         line = CELL.join(cells).strip()
-        if not line or _CHROME.match(line):
+        if _RULE.fullmatch(line) or _CHROME.match(line):
             continue
         if _FOOTER.match(line):
             break

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Sequence
 
+from scheduler.names import looks_like_agency, split_top
 from scheduler.reader import CELL
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -58,6 +59,8 @@ COLUMNS = {
     ),
     "responsible": ("责任单位", "责任部门", "主责单位", "实施单位", "责任主体"),
     "deadline": ("完成时间", "完成时限", "时间节点", "完成期限", "时限要求", "时间安排", "进度安排", "时限"),
+    # headers spanning the columns below them, with no cells of their own
+    "span": ("年度目标", "年度任务", "分年度目标", "责任分工", "责任单位分工"),
 }
 _COLUMN_OF = {header: column for column, headers in COLUMNS.items() for header in headers}
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度?$")
@@ -196,98 +199,162 @@ def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:
         if header is None:
             index += 1
             continue
-        columns, width, tabbed = header
-        parse = _tab_rows if tabbed else _cell_rows
-        end, found, problems = parse(lines, index + width, columns)
+        columns, width, shape = header
+        parse = _cell_rows if shape == "cell" else _line_rows
+        end, found = parse(lines, index + width, columns, shape)
+        if not found:
+            warnings.append(f"A task table header at line {index + 1} was found but no row under it could be read (low confidence).")
         used.update(range(index, end))
         rows.extend(replace(row, table=index) for row in found)
-        warnings.extend(problems)
         index = max(end, index + 1)
     return used, rows, warnings
 
 
-def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, bool] | None:
-    """A table header starting at ``index``: its columns, its line count, tabbed or not."""
+def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, str] | None:
+    """A table header at ``index``: its columns, its line count, and the table's shape.
+
+    ``tab``: one row per line, cells tab-separated; ``space``: one row per line, cells
+    separated by spaces; ``cell``: one cell per line. A header names 序号 and an agency column.
+    """
     line = lines[index]
-    if CELL in line:
-        columns = [column_of(cell) or "" for cell in line.split(CELL)]
-        if "number" in columns and sum(1 for column in columns if column) >= 3:
-            return columns, 1, True
-        return None
-    columns = []
-    for candidate in lines[index : index + 12]:
-        column = column_of(candidate)
-        if column is None:
-            break
-        columns.append(column)
-    if columns[:1] == ["number"] and len(columns) >= 3 and {"lead", "responsible", "support"} & set(columns):
-        return columns, len(columns), False
+    shape = "tab" if CELL in line else "space"
+    columns = [column_of(cell) for cell in line.split(CELL if shape == "tab" else None)]
+    if len(columns) < 3 or (shape == "space" and None in columns):
+        columns, shape = [], "cell"
+        for candidate in lines[index : index + 16]:
+            column = column_of(candidate)
+            if column is None:
+                break
+            columns.append(column)
+    named = [column or "" for column in columns if column != "span"]
+    if "number" in named[:1] and sum(1 for column in named if column) >= 3 and set(named) & set(AGENCY_COLUMNS):
+        return named, (len(columns) if shape == "cell" else 1), shape
     return None
 
 
-def _tab_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
-    """Rows of a table one row per line; a category row (一、扬尘治理) numbers the rows below it."""
-    rows, category, warnings = [], "", []
-    index = start
-    while index < len(lines) and (CELL in lines[index] or _is_category(lines, index)) and not _header_at(lines, index):
-        cells = [cell.strip() for cell in lines[index].split(CELL)]
-        category_match = _CATEGORY.match(cells[0])
-        if category_match and (len(set(filter(None, cells))) <= 2 or not cells[0].isdigit()):
-            category = category_match.group(1)
-        elif not cells[0].isdigit():
-            warnings.append(f"Table row at line {index + 1} has no 序号 and was set aside: {lines[index][:40]}")
-        else:
-            by_column: dict[str, tuple[str, ...]] = {column: () for column in columns if column}
-            for column, cell in zip(columns, cells):
-                if column and cell:
-                    by_column[column] += (cell,)
-            rows.append(Row(f"{category}.{cells[0]}" if category else cells[0], by_column, index))
-        index += 1
-    return index, rows, warnings
-
+AGENCY_COLUMNS = ("lead", "support", "responsible")
 
 # A category row of a table: 一, 二、扬尘治理 (S7).
 _CATEGORY = re.compile(rf"^([{_CN}]+)(?:[、.]|$)")
 
-
-def _is_category(lines: Sequence[str], index: int) -> bool:
-    """A line without cells that is a table's category row (a merged cell): the next line is a row."""
-    return bool(_CATEGORY.match(lines[index])) and index + 1 < len(lines) and CELL in lines[index + 1]
+# A cell that holds a time limit rather than text: 2017年底前, 20176月, 年底前, 每季度.
+_TIME_CELL = re.compile(r"^[^。,;]{0,6}(?:\d{4}|年|月|季度|每|当年|长期|持续)[^。,;]{0,14}$")
 
 
-def _cell_rows(lines: Sequence[str], start: int, columns: list[str]) -> tuple[int, list[Row], list[str]]:
-    """Rows of a table flattened one cell per line; a row starts at its 序号."""
-    rows, warnings = [], []
+def _line_rows(lines: Sequence[str], start: int, columns: list[str], shape: str) -> tuple[int, list[Row]]:
+    """Rows of a table one row per line; a category row (一、扬尘治理) numbers the rows below it."""
+    rows, category = [], ""
+    index = start
+    while index < len(lines) and not _header_at(lines, index):
+        line = lines[index]
+        cells = [cell.strip() for cell in (line.split(CELL) if shape == "tab" else line.split())]
+        category_match = _CATEGORY.match(cells[0])
+        if category_match and (len(set(filter(None, cells))) <= 2 or CELL not in line):
+            if shape == "space" and len(cells) > 2:
+                break
+            category = category_match.group(1)
+        elif cells[0].isdigit() and (CELL in line or shape == "space"):
+            number = f"{category}.{cells[0]}" if category else cells[0]
+            rows.append(_row(number, cells[1:], columns[1:], index))
+        else:
+            break
+        index += 1
+    return index, rows
+
+
+def _cell_rows(lines: Sequence[str], start: int, columns: list[str], shape: str) -> tuple[int, list[Row]]:
+    """Rows of a table flattened one cell per line; a row starts at its 序号, a category
+    row is a numeral alone (一) followed by its name."""
+    rows, category = [], ""
     index, expected = start, 1
-    agency_columns = [column for column in columns if column in ("lead", "support", "responsible")]
-    while index < len(lines) and lines[index].strip() == str(expected):
+    while index < len(lines):
+        line = lines[index].strip()
+        if _CATEGORY.fullmatch(line) or re.fullmatch(rf"[{_CN}]+", line):
+            category, expected = re.match(rf"[{_CN}]+", line).group(), 1
+            index += 2 if index + 1 < len(lines) and lines[index + 1].strip() != "1" else 1
+            continue
+        if line != str(expected):
+            break
         end = index + 1
-        while end < len(lines) and lines[end].strip() != str(expected + 1):
+        while end < len(lines) and not _row_start(lines, end, expected):
             end += 1
-        cells = [line.strip() for line in lines[index + 1 : end] if line.strip()]
-        rows.append(_cell_row(str(expected), cells, columns, agency_columns, index))
+        number = f"{category}.{expected}" if category else str(expected)
+        rows.append(_row(number, [cell.strip() for cell in lines[index + 1 : end] if cell.strip()], columns[1:], index))
         index, expected = end, expected + 1
-    if not rows:
-        warnings.append(f"A table header at line {start} was found but no row under it could be read.")
-    return index, rows, warnings
+    return index, rows
 
 
-def _cell_row(number: str, cells: list[str], columns: list[str], agency_columns: list[str], line: int) -> Row:
-    """Assign the cells of one flattened row to columns: task first, deadline last, agencies between.
+def _row_start(lines: Sequence[str], index: int, current: int) -> bool:
+    """Whether the next row (or a category row) of a cell-per-line table starts at ``index``."""
+    line = lines[index].strip()
+    if line == str(current + 1):
+        return True
+    return bool(re.fullmatch(rf"[{_CN}]+", line)) and any(lines[i].strip() == "1" for i in range(index + 1, min(index + 3, len(lines))))
 
-    Multi-agency cells are split one agency per line, so with two agency columns the
-    boundary between them is lost: the first agency is taken as the lead column.
-    """
-    by_column: dict[str, tuple[str, ...]] = {column: () for column in columns}
-    rest = list(cells)
-    if "deadline" in columns and len(rest) > 1:
-        by_column["deadline"] = (rest.pop(),)
-    if "task" in columns and rest:
-        by_column["task"] = (rest.pop(0),)
-    if len(agency_columns) == 1 or len(rest) <= 1:
-        if rest and agency_columns:
-            by_column[agency_columns[0]] = tuple(rest)
+
+def _row(number: str, cells: list[str], columns: list[str], line: int) -> Row:
+    """One row: cells by position when they fill the columns, else by what each cell holds."""
+    by_column: dict[str, tuple[str, ...]] = {column: () for column in columns if column}
+    if len(cells) == len(columns):
+        for column, cell in zip(columns, cells):
+            if column and cell:
+                by_column[column] += (cell,)
         return Row(number, by_column, line)
-    by_column[agency_columns[0]] = (rest[0],)
-    by_column[agency_columns[1]] = tuple(dict.fromkeys(name for name in rest[1:] if name != rest[0]))
-    return Row(number, by_column, line, boundary_lost=len(rest) > 2)
+    return _assigned(number, cells, columns, by_column, line)
+
+
+def _assigned(number: str, cells: list[str], columns: list[str], by_column: dict, line: int) -> Row:
+    """A row whose cells do not match the columns one to one (merged or multi-line cells).
+
+    Agencies are the run of agency-like cells ending the row (before a final time cell);
+    texts come before them, in column order (a merged category cell is the first to go
+    missing, a merged year cell spans all years); when more agencies than agency columns
+    are listed one per line, the first is taken as lead (low confidence).
+    """
+    cells = [cell for cell in cells if cell]
+    agency_columns = [column for column in columns if column in AGENCY_COLUMNS]
+    time = []
+    if "deadline" in columns and cells and _TIME_CELL.match(cells[-1]) and not looks_like_agency(cells[-1]):
+        time = [cells.pop()]
+    first_agency = len(cells)
+    while first_agency > 1 and _agency_cell(cells[first_agency - 1]):
+        first_agency -= 1
+    texts, agencies = cells[:first_agency], list(dict.fromkeys(cells[first_agency:]))
+    by_column["deadline"] = tuple(time) if "deadline" in by_column else ()
+    _assign_texts(texts, [column for column in columns if column and column not in (*AGENCY_COLUMNS, "deadline")], by_column)
+    lost = len(agencies) > len(agency_columns) > 1
+    if len(agency_columns) == 1:
+        by_column[agency_columns[0]] = tuple(agencies)
+    elif agency_columns and agencies:
+        local = [name for name in agencies[1:] if _LOCAL.search(name)] if "responsible" in agency_columns[2:] else []
+        by_column[agency_columns[0]] = (agencies[0],)
+        by_column[agency_columns[1]] = tuple(name for name in agencies[1:] if name not in local and name != agencies[0])
+        if local:
+            by_column["responsible"] = tuple(local)
+    return Row(number, by_column, line, boundary_lost=lost)
+
+
+# Local governments, the usual content of a third 责任单位 column (R13).
+_LOCAL = re.compile(r"^各|人民政府$|政府$|管委会$")
+
+
+def _agency_cell(cell: str) -> bool:
+    return all(looks_like_agency(part) for part in split_top(cell))
+
+
+def _assign_texts(texts: list[str], columns: list[str], by_column: dict) -> None:
+    years = [column for column in columns if column.isdigit()]
+    others = [column for column in columns if not column.isdigit()]
+    if len(texts) < len(columns) and "category" in others:
+        others.remove("category")
+    for column, text in zip(others, texts):
+        by_column[column] += (text,)
+    rest = texts[len(others) :]
+    if years and len(rest) == 1:
+        for year in years:
+            by_column[year] = (rest[0],)
+    elif years:
+        for year, text in zip(years, rest):
+            by_column[year] = (text,)
+    elif rest and "task" in by_column:
+        by_column["task"] += tuple(rest)

@@ -86,3 +86,38 @@ def test_cell_per_line_table():
     ]
     assert [row.boundary_lost for row in rows] == [False, True]
     assert parse_outline(lines).items == ()
+
+
+def test_space_separated_rows_with_three_agency_columns():
+    lines = [
+        "序号 类别 主要任务 牵头单位 参与单位 责任单位 完成时限",
+        "1 医疗 建设区域医疗中心 市卫健委 市发改委、财政局 各县(市、区)人民政府 2023年底前",
+        "2 推进远程医疗 市卫健委 市医保局 各县(市、区)人民政府 年底前",
+    ]
+    rows = parse_outline(lines).rows
+    assert [(row.number, row.cells["task"], row.cells["lead"], row.cells["support"], row.cells["responsible"], row.cells["deadline"]) for row in rows] == [
+        ("1", ("建设区域医疗中心",), ("市卫健委",), ("市发改委、财政局",), ("各县(市、区)人民政府",), ("2023年底前",)),
+        ("2", ("推进远程医疗",), ("市卫健委",), ("市医保局",), ("各县(市、区)人民政府",), ("年底前",)),
+    ]
+
+
+def test_cell_per_line_year_columns_with_spanning_header_and_bars():
+    lines = ["序号", "任务事项", "年度目标", "2018年度", "2019年度", "2020年度", "牵头责任部门", "主要参与部门",
+             "1", "家庭医生签约", "签约率30%", "签约率40%", "签约率50%", "区卫计局", "区人力社保局",
+             "2", "医联体建设", "全面完成", "区卫计局", "区财政局", "区人力社保局"]
+    rows = parse_outline(lines).rows
+    assert rows[0].cells["2019"] == ("签约率40%",) and rows[0].cells["lead"] == ("区卫计局",)
+    # a merged year cell spans every year; the boundary between lead and support is lost
+    assert [rows[1].cells[year] for year in ("2018", "2019", "2020")] == [("全面完成",)] * 3
+    assert (rows[1].cells["lead"], rows[1].cells["support"], rows[1].boundary_lost) == (("区卫计局",), ("区财政局", "区人力社保局"), True)
+
+
+def test_cell_per_line_category_rows():
+    lines = ["序号", "重点任务", "牵头部门", "完成时限", "一", "扬尘治理", "1", "工地扬尘", "市住建局", "年底前",
+             "2", "道路扬尘", "市城管局", "年底前", "二", "秸秆禁烧", "1", "秸秆利用", "市农业农村局", "2022年底前"]
+    assert [row.number for row in parse_outline(lines).rows] == ["一.1", "一.2", "二.1"]
+
+
+def test_header_without_rows_is_reported():
+    outline = parse_outline(["序号", "工作任务", "牵头部门", "完成时间", "说明文字"])
+    assert outline.rows == () and "no row" in outline.warnings[0]
