@@ -44,8 +44,10 @@ KINDS = ("reminder", "due", "overdue", "escalation", "digest")
 PARTS = ("subject", "text", "html")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
-# What each role is called in a Chinese work plan (model.Role).
+# What each role (model.Role) is called in a work plan: 牵头单位, 配合单位, 责任单位.
 ROLE_NAMES = {"lead": "牵头", "support": "配合", "responsible": "责任"}
+# The verb a headline uses for it: 您单位牵头/配合/负责的以下任务; 承担 when unknown.
+ROLE_VERBS = {"lead": "牵头", "support": "配合", "responsible": "负责"}
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,11 @@ def role_name(role: str | None) -> str:
     return ROLE_NAMES.get(role, role) if role else "责任"
 
 
+def role_verb(role: str | None) -> str:
+    """How a headline says what the agency does on the task: 牵头, 配合, 负责 or 承担."""
+    return ROLE_VERBS.get(role or "", "承担")
+
+
 def days_phrase(days_left: int | None) -> str:
     """Days left or overdue as a reader says it: 还有3天 / 今日到期 / 已逾期5天."""
     if days_left is None:
@@ -152,7 +159,7 @@ def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environm
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(cn_date=cn_date, role=role_name, days=days_phrase)
+    env.filters.update(cn_date=cn_date, role=role_name, role_verb=role_verb, days=days_phrase)
     return env
 
 

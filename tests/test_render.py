@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from scheduler.errors import TemplateError
-from scheduler.render import Rendered, Renderer, cn_date, days_phrase, role_name, sample
+from scheduler.render import (
+    Rendered,
+    Renderer,
+    cn_date,
+    days_phrase,
+    role_name,
+    role_verb,
+    sample,
+)
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +40,18 @@ def test_days_phrase(days, phrase):
 )
 def test_role_name(role, name):
     assert role_name(role) == name
+
+
+@pytest.mark.parametrize(
+    ("role", "verb"), [("lead", "牵头"), ("support", "配合"), ("responsible", "负责"), (None, "承担")]
+)
+def test_role_verb(role, verb):
+    assert role_verb(role) == verb
+
+
+def test_headline_says_what_the_agency_does(renderer):
+    out = renderer.render("overdue", replace(sample("overdue"), role="responsible"))
+    assert "您单位负责的以下任务" in out.text and "本单位职责：责任" in out.text
 
 
 def test_cn_date():
