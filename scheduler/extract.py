@@ -27,7 +27,7 @@ from pathlib import Path
 
 from scheduler.deadlines import find_deadlines
 from scheduler.model import AgencyRef, Deadline, Document, Role, Task
-from scheduler.names import split_names, split_top
+from scheduler.names import looks_like_agency, split_names, split_top
 from scheduler.outline import Item, Outline, Row, parse_outline
 from scheduler.reader import CELL, read_text
 
@@ -151,8 +151,8 @@ _VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb,
 
 # The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
 _CARRY = re.compile(
-    r"[,;]?\s*(?:以下|下列)(?:各项)?(?:任务|工作)?(?:均|都|也)?(?:需|须|由|要)(?:要)?(?P<a>.+?)(?:负责)?(?:落实|实施)"
-    r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>.+?)[,;]\s*不再做分工[,;]?\s*下同"
+    r"[,;]?\s*(?:以下|下列|各项|上述)*(?:各项)?(?:任务|工作)?(?:均|都)(?:需|须|由|要)(?:要)?(?P<a>[^。]+?)(?:负责)?(?:落实|实施)"
+    r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
 )
 
 # Explicit role rules of the notice (R16).
@@ -367,15 +367,28 @@ class _Builder:
         for item in outline.items:
             if outline.is_leaf(item):
                 self.item(item, heads, any_responsibility)
+            else:
+                self.carry(item.text, item.number)
+        unassigned = [task.number for task in self.tasks if not task.agencies]
+        if unassigned and not any_responsibility:
+            self.warnings.append(
+                f"No item names a responsible agency (R17), so {len(unassigned)} items are tasks without agencies: "
+                "the responsibility may be in an attachment that this text does not include."
+            )
+
+    def carry(self, text: str, where: str) -> str:
+        """Note a carry-forward clause (R12) in ``text``: its units apply to every later task."""
+        clause, carried = _carry_forward(text)
+        if carried:
+            self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, where))
+        return clause
 
     def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
         body, clauses = _split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
         for clause in clauses:
-            clause, carried = _carry_forward(clause)
-            agencies.extend(self.parse_clause(clause, item.number))
-            if carried:
-                self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, item.number))
+            agencies.extend(self.parse_clause(self.carry(clause, item.number), item.number))
+        self.carry(body, item.number)
         section = _section(item, heads)
         deadlines = self.deadlines(body)
         for notice in _NOTICE_LEVEL.finditer(body):
@@ -389,7 +402,6 @@ class _Builder:
         if not responsible and not deadlines:
             if section == "task" and not any_responsibility:
                 self.add(item.number, body, (), ())
-                self.warnings.append(f"{item.number} is a task with no responsibility in the text (R17).")
             elif section == "task":
                 self.warnings.append(f"{item.number} names no responsible agency and no deadline: set aside.")
             return
@@ -399,12 +411,12 @@ class _Builder:
 
     def parse_clause(self, clause: str, where: str) -> list[AgencyRef]:
         found = parse_responsibility(clause, self.mode)
-        self.warnings.extend(f"{where}: open list tail dropped: {tail}" for tail in found.dropped)
+        self.warnings.extend(f"{where}: dropped from the agency list: {tail}" for tail in found.dropped)
         return list(found.agencies)
 
     def names(self, text: str, where: str) -> tuple[str, ...]:
         listed = split_names(text)
-        self.warnings.extend(f"{where}: open list tail dropped: {tail}" for tail in listed.dropped)
+        self.warnings.extend(f"{where}: dropped from the agency list: {tail}" for tail in listed.dropped)
         return listed.names
 
     def deadlines(self, text: str) -> tuple[Deadline, ...]:
@@ -500,8 +512,8 @@ def _merge(refs: list[AgencyRef] | tuple[AgencyRef, ...], extra: tuple[AgencyRef
 
 
 def _title(body: str) -> str:
-    """The first clause up to 。, whitespace removed."""
-    first = body.split("。", 1)[0]
+    """The first clause up to 。 (or the end of the heading line), whitespace removed."""
+    first = body.split("。", 1)[0].split("\n", 1)[0]
     return re.sub(r"\s+", "", first)
 
 
@@ -515,7 +527,7 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
     bracket = _trailing_bracket(body)
     if bracket is not None:
         start, content = bracket
-        if _is_responsibility(content):
+        if _is_responsibility(content) or (body[start - 1 : start] in ("。", "") and _is_agency_list(content)):
             clauses.insert(0, content)
             body = body[:start].rstrip()
     heading = _heading_bracket(body)
@@ -559,6 +571,13 @@ def _heading_bracket(body: str) -> tuple[int, str] | None:
 def _is_responsibility(content: str) -> bool:
     content = _CARRY.sub("", content)
     return bool(_LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
+
+
+def _is_agency_list(content: str) -> bool:
+    """A bare list of agencies in brackets after a sentence (R10 without a label): (市卫健委、财政局)."""
+    if re.match(r"(?:以下简称|简称|含|包括|即|如)", content):
+        return False
+    return all(looks_like_agency(part) for part in split_top(content))
 
 
 def _carry_forward(clause: str) -> tuple[str, str | None]:

@@ -56,6 +56,9 @@ _ZONES = ("经济技术开发区", "台商投资区", "开发区", "高新区", 
 # Open-list tails that add no agency (N5): A、B等, 等部门, 等相关部门, 等有关单位.
 _OPEN_TAIL = re.compile(r"等(?:(?:相关|相關|有关|有關|其他)?(?:部门|部門|单位|單位|机构|機構))?$")
 
+# Persons or posts named instead of agencies (N12): 常务副区长, 县政府分线领导.
+_PERSON = re.compile(r"(?:领导|領導|副?市长|副?区长|副?县长|副?省长|局长|主任|书记|同志|负责人)$")
+
 # Parenthesized aliases or inclusions after a name (N6): 经信委(数字办), (以下简称区医改办),
 # 各区政府(含…管委会). Group parentheses such as 各县(市、区) or 政府(管委会) stay.
 _ALIAS = re.compile(r"[(（](?:含|以下简称|以下簡稱)?[^()（）]*?(?:办|委|局|部门|厅|中心|[^()（）]*简称[^()（）]*)[)）]$")
@@ -66,7 +69,8 @@ _SEPARATORS = "、,;，；及/"
 
 @dataclass(frozen=True, slots=True)
 class NameList:
-    """The names of one list, expanded, and the open tails dropped from it (for warnings)."""
+    """The names of one list, expanded, and what was dropped from it (open tails such as
+    等部门, persons such as 分管副市长), for warnings."""
 
     names: tuple[str, ...]
     dropped: tuple[str, ...] = ()
@@ -192,6 +196,9 @@ def split_names(text: str, prefix: str | None = None) -> NameList:
             name, tail = _clean(raw)
             if tail:
                 dropped.append(tail)
+            if _PERSON.search(name):
+                dropped.append(name)
+                continue
             run.extend(_split_and(name))
         run = _distribute_each(_distribute_suffix([name for name in run if name]))
         for name in run:

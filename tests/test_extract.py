@@ -258,3 +258,27 @@ def test_docx_with_responsibility_tables(tmp_path):
     assert roles(tasks[5]) == [("市教育局", L), ("市人社局", S)]
     assert dates(tasks[5]) == [("deadline", date(2023, 12, 31)), ("deadline", date(2024, 6, 30))]
     assert dates(tasks[6]) == [("deadline", date(2023, 12, 31))]
+
+
+CARRY_AND_BARE = """某市推进工作方案
+一、重点任务
+各项任务均需各县(市、区)人民政府落实,不再一一列出。
+(一)甲项。做好甲项工作。(市卫健委、财政局)
+(二)乙项。建设社区医院(中心)
+(三)丙项。做好丙项工作。(以下简称丙办)
+"""
+
+
+def test_carry_forward_in_an_intro_and_bare_agency_brackets():
+    tasks = by_number(extract(CARRY_AND_BARE, "x.txt"))
+    carried = ("各县(市、区)人民政府", R)
+    assert roles(tasks["一.(一)"]) == [("市卫健委", R), ("市财政局", R), carried]
+    # a bracket inside a sentence or an alias is no responsibility; the carried units are
+    assert roles(tasks["一.(二)"]) == [carried] and tasks["一.(二)"].text.endswith("(中心)")
+    assert roles(tasks["一.(三)"]) == [carried]
+
+
+def test_template_plan_without_responsibility():
+    doc = extract("某市工作方案\n一、主要任务\n(一)甲项。做好甲。\n(二)乙项。做好乙。\n", "x.txt")
+    assert [(t.number, t.agencies) for t in doc.tasks] == [("一.(一)", ()), ("一.(二)", ())]
+    assert any("R17" in w for w in doc.warnings)

@@ -65,3 +65,8 @@ def test_prefix_passes_on():
 )
 def test_own_prefix(name, prefix):
     assert own_prefix(name) == prefix
+
+
+def test_persons_are_dropped_and_reported():
+    listed = split_names("市教育局、县政府分线领导")
+    assert (listed.names, listed.dropped) == (("市教育局",), ("县政府分线领导",))
