@@ -184,7 +184,7 @@ class _Grammar:
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
         stripped = {w[1:]: p for w, p in lex.periods.items() if p.after_year and w.startswith("年")}
-        attached = {**{w: p for w, p in lex.periods.items() if p.after_year}, **stripped}
+        attached = {**lex.periods, **stripped}
         self.year_periods = {**lex.periods, **attached}
         self.lone_parts = {w: p for w, p in lex.plan_parts.items() if w.endswith("之年")}
         self.plan_by_year = {y: name for name, (a, b) in lex.plans.items() for y in range(a, b + 1)}
@@ -218,10 +218,11 @@ class _Grammar:
                 "[每按]",
                 re.compile(
                     rf"(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
-                    rf"(?:(?P<re>底|末)"
+                    rf"(?:(?:年|月|季度?)?(?P<re>底|末)"
+                    rf"|(?P<wmp>{self.alt_month_periods})"
                     rf"|(?<=周|期)(?P<wd>[1-7一二三四五六日天])"
                     rf"|(?:结束后|后|次月)(?P<an>\d{{1,2}})(?:个工作日|日|天)内?"
-                    rf"|(?P<rm>\d{{1,2}})月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
+                    rf"|(?P<rm>\d{{1,2}}(?:月份?[、和及]\d{{1,2}})*)月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
                     rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
                     rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
                     rf"|(?P<dd>\d{{1,2}})[日号]"
@@ -265,10 +266,12 @@ class _Grammar:
                 self._month_range,
             ),
             _rule(
-                "内|时间|努力|今后|未来",
+                r"内|时间|努力|今后|未来|\A\s*[\d半]",
                 re.compile(
                     rf"{lead}(?:{after_anchor}?(?:在)?(?<![\d.]){upto}(?<![\d.])(?P<n>\d{{1,3}}|半)"
                     rf"(?P<u>{_DURATION_UNITS})(?:以|之)?内"
+                    # a deadline cell that holds a bare duration (完成时限: 3个月) counts from the issue date
+                    rf"|\A\s*{upto}(?P<nc>\d{{1,3}}|半)(?P<uc>{_DURATION_UNITS})(?:左右)?(?:时间)?\s*\Z"
                     rf"|(?:用|经过|通过|花)(?<![\d.]){upto}(?P<n1>\d{{1,2}})个?年(?:左右)?的?(?:时间|努力)"
                     rf"|(?:今后|未来){upto}(?P<n2>\d{{1,2}})年)"
                 ),
@@ -279,8 +282,9 @@ class _Grammar:
                 None,
                 re.compile(
                     rf"(?=[{re.escape(point_starts)}]){lead}(?P<sb>{starts_before})?{self._point('p')}"
-                    rf"(?:(?P<since>以来)"
-                    rf"|(?P<sa>{starts_after})(?!草)(?:(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?内)?"
+                    rf"(?:(?P<since>以来|至今)"
+                    rf"|(?P<sa>{starts_after})(?!草)"
+                    rf"(?:,?(?:用|经过|在)?(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?(?:内|左右的?时间|的?时间))?"
                     rf"|{tail})"
                 ),
                 self._at_point,
@@ -304,7 +308,7 @@ class _Grammar:
             rf"|(?P<mp{t}>{self.alt_month_periods})(?!步))?"
         )
         festival = rf"(?P<fy{t}>{self.alt_festivals})"
-        return rf"{year}(?:(?P<py{t}>{self.alt_attached})|{festival}|{month})?"
+        return rf"{year}(?:(?P<py{t}>{self.alt_attached})(?!步)|{festival}|{month})?"
 
     def _month_point(self, t: str) -> str:
         """A month without a year (6月底), or one named relative to the base (本月底)."""
@@ -462,7 +466,8 @@ class _Grammar:
         years = m.group("n1") or m.group("n2")
         if years:
             return _Result("deadline", base + relativedelta(years=int(years)), "day")
-        return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
+        count, unit = (m.group("n"), m.group("u")) if m.group("n") else (m.group("nc"), m.group("uc"))
+        return _Result("deadline", self._add(base, count, unit, ctx), "day")
 
     @staticmethod
     def _add(day: date, count: str, unit: str, ctx: _Context) -> date:
@@ -486,14 +491,16 @@ class _Grammar:
         if g("re"):
             rule["BYMONTHDAY"] = "-1"
         elif g("rm"):
-            month = int(g("rm"))
-            rule["BYMONTH"] = str(month)
+            months = [int(mo) for mo in re.findall(r"\d+", g("rm"))]
+            rule["BYMONTH"] = ",".join(map(str, months))
             if g("rd"):
-                self._date(2000, month, int(g("rd")))
+                for month in months:
+                    self._date(2000, month, int(g("rd")))
                 rule["BYMONTHDAY"] = g("rd")
             else:
-                p = self.lex.month_periods.get(g("rmp") or "底")
-                rule["BYMONTHDAY"] = str(p.last or -1) if p else "-1"
+                rule["BYMONTHDAY"] = str(self.lex.month_periods[g("rmp") or "底"].last or -1)
+        elif g("wmp"):
+            rule["BYMONTHDAY"] = str(self.lex.month_periods[g("wmp")].last or -1)
         elif g("qm"):
             rule["BYMONTH"] = ",".join(str(int(g("qm")) + 3 * i) for i in range(4))
             rule["BYMONTHDAY"] = g("qd")

@@ -115,6 +115,16 @@ DATED = [
     ("截至2018年底", "deadline", "2018-12-31", "year"),
     ("2018年12月31日以前", "deadline", "2018-12-31", "day"),
     ("次年3月底前", "deadline", "2018-03-31", "month"),
+    ("2018年年中", "deadline", "2018-06-30", "half"),
+    ("2019年初", "deadline", "2019-01-31", "month"),
+    ("2018年汛期前", "deadline", "2018-05-31", "quarter"),
+    ("9月中下旬", "deadline", "2017-09-30", "day"),
+    ("从2017年起,用3年时间", "deadline", "2019-12-31", "day"),
+    ("2018年初步建成", "deadline", "2018-12-31", "year"),
+    # a deadline cell holding a bare duration
+    ("两年", "deadline", "2019-03-29", "day"),
+    ("3个月", "deadline", "2017-06-29", "day"),
+    ("1年左右", "deadline", "2018-03-29", "day"),
 ]
 
 
@@ -143,6 +153,9 @@ RECURRING = [
     ("按季度", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=-1"),
     ("每季度结束后10日内", "FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=10"),
     ("每月", "FREQ=MONTHLY;BYMONTHDAY=-1"),
+    ("每年6月、12月底前", "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"),
+    ("每月上旬", "FREQ=MONTHLY;BYMONTHDAY=10"),
+    ("每月月底前", "FREQ=MONTHLY;BYMONTHDAY=-1"),
 ]
 
 
@@ -154,7 +167,7 @@ def test_recurring(text: str, rule: str) -> None:
     assert rrulestr(d.rrule, dtstart=start).after(start) is not None
 
 
-NO_DATE = ["逐步", "长期坚持", "持续推进", "在规定时限内", "及时", "适时", "到本世纪中叶", "聘期内", "2000年以来"]
+NO_DATE = ["逐步", "长期坚持", "持续推进", "在规定时限内", "及时", "适时", "到本世纪中叶", "聘期内", "2000年以来", "2014年至今"]
 
 
 @pytest.mark.parametrize("text", NO_DATE)
