@@ -72,6 +72,8 @@ _DIGIT_DATE = re.compile(r"^[{ ]*(\d{4})\s*(\d{1,2})\s*(\d{1,2})$|^(\d{4})(\d{2,
 _DATE_FIELD = re.compile(
     r"(成文日期|发文日期|印发日期|发布日期|公文生成日期|发布时间)\s*[:|]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
 )
+# What separates a spam site's name from the government text it prefixes (X12).
+_SPAM = re.compile(r"[^\u4e00-\u9fff()（）〔〕]+")
 _ISSUER_FIELD = re.compile(r"(?:发布机构|发文机关)\s*[:|]?\s*([\u4e00-\u9fff]+)")
 _ADMIN_UNIT = re.compile(r".+?(?:自治区|自治州|特别行政区|省|市|区|區|县|縣|旗|州(?![市]))")
 _ISSUER_BODY = re.compile(r"(?:人民政府|政府|党委|委员会|办公室|办公厅|管委会).*$")
@@ -135,6 +137,7 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ("协办单位", "support"), ("协办部门", "support"), ("相关单位", "support"),
     ("主责单位", "implementer"), ("实施单位", "implementer"),
     ("责任单位", "bare"), ("责任部门", "bare"), ("责任主体", "bare"),
+    ("完成时限", "time"), ("完成时间", "time"), ("时间节点", "time"), ("时限要求", "time"), ("完成期限", "time"),
 )
 _LABEL = re.compile("|".join(f"(?P<l{i}>{_variants(label)})\\s*[:]" for i, (label, _) in enumerate(_LABELS)))
 _LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
@@ -223,7 +226,8 @@ def _metadata(lines: list[str], head_end: int) -> dict:
         compact = line.replace(" ", "")
         notice = _NOTICE.match(fold(compact))
         if notice:
-            issuer, title = compact[: notice.end("issuer")], compact[notice.start("title") : notice.end("title")].strip("《》")
+            issuer = _SPAM.split(compact[: notice.end("issuer")])[-1]
+            title = compact[notice.start("title") : notice.end("title")].strip("《》")
             break
     title = title or _plan_title(head)
     signature = _signature(lines, head_end)
@@ -390,7 +394,7 @@ class _Builder:
             agencies.extend(self.parse_clause(self.carry(clause, item.number), item.number))
         self.carry(body, item.number)
         section = _section(item, heads)
-        deadlines = self.deadlines(body)
+        deadlines = self.deadlines(body) + tuple(d for slot in _time_slots(clauses) for d in self.deadlines(slot))
         for notice in _NOTICE_LEVEL.finditer(body):
             self.warnings.append(f"{item.number}: notice-level obligation set aside, not a task deadline: {notice.group()}")
         own = bool(agencies)
@@ -573,6 +577,18 @@ def _is_responsibility(content: str) -> bool:
     return bool(_LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
 
 
+def _time_slots(clauses: list[str]) -> list[str]:
+    """The contents of 完成时限:/时间节点: labels in responsibility clauses (the deadline slot)."""
+    slots = []
+    for clause in clauses:
+        labels = list(_LABEL.finditer(clause))
+        for index, match in enumerate(labels):
+            if _LABELS[int(match.lastgroup[1:])][1] == "time":
+                end = labels[index + 1].start() if index + 1 < len(labels) else len(clause)
+                slots.append(clause[match.end() : end].strip(" ,;。"))
+    return slots
+
+
 def _is_agency_list(content: str) -> bool:
     """A bare list of agencies in brackets after a sentence (R10 without a label): (市卫健委、财政局)."""
     if re.match(r"(?:以下简称|简称|含|包括|即|如)", content):
@@ -627,7 +643,7 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
     dropped: list[str] = []
     prefix = None
     for kind, text in lists:
-        if kind == "person" or not text:
+        if kind in ("person", "time") or not text:
             continue
         if labelled and any(_VERB.search(part) for part in split_top(text, ",;")):
             inner = parse_responsibility(text, mode)

@@ -282,3 +282,16 @@ def test_template_plan_without_responsibility():
     doc = extract("某市工作方案\n一、主要任务\n(一)甲项。做好甲。\n(二)乙项。做好乙。\n", "x.txt")
     assert [(t.number, t.agencies) for t in doc.tasks] == [("一.(一)", ()), ("一.(二)", ())]
     assert any("R17" in w for w in doc.warnings)
+
+
+def test_deadline_slot_lines_and_spam_prefix():
+    text = (
+        "澳门娱乐城-某市人民政府办公室关于印发某市安全生产工作方案的通知\n某市安全生产工作方案\n一、重点任务\n"
+        "(一)排查隐患。全面排查。\n牵头单位:市应急局  完成时限:2021年6月底前\n"
+        "(二)整治隐患。全面整治。(牵头单位:市应急局;配合单位:市公安局;完成时间:年底前)\n"
+    )
+    doc = extract(text, "x.txt")
+    assert (doc.issuer, doc.title) == ("某市人民政府办公室", "某市安全生产工作方案")
+    first, second = doc.tasks
+    assert (roles(first), dates(first)) == ([("市应急局", L)], [("deadline", date(2021, 6, 30))])
+    assert roles(second) == [("市应急局", L), ("市公安局", S)] and len(second.deadlines) == 1
