@@ -79,7 +79,7 @@ def load(path: Path = PATH) -> Lexicon:
 
 def _build(data: dict[str, Any]) -> Lexicon:
     num = data["numerals"]
-    numerals = Numerals(num["digits"], num["units"], num["counted"])
+    numerals = Numerals(num["digits"], num["units"], num["counted"], data["variants"])
 
     def word(w: str) -> str:
         return numerals.clean(w).text

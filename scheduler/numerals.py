@@ -35,9 +35,21 @@ class Cleaned:
 
 
 class Numerals:
-    """Reads Chinese numerals as the lexicon defines them."""
+    """Reads Chinese numerals as the lexicon defines them, and folds variant characters.
 
-    def __init__(self, digits: Mapping[str, int], units: Mapping[str, int], counted: Iterable[str]) -> None:
+    ``variants`` maps single characters to the ones the patterns are written with
+    (traditional 內 → 内, 個 → 个), so a document converted to traditional characters
+    reads like its original.
+    """
+
+    def __init__(
+        self,
+        digits: Mapping[str, int],
+        units: Mapping[str, int],
+        counted: Iterable[str],
+        variants: Mapping[str, str] = {},
+    ) -> None:
+        self._table = {**_WIDTH, **{ord(a): b for a, b in variants.items()}}
         self.digits = dict(digits)
         self.units = dict(units)
         run = "[" + re.escape("".join(self.digits) + "".join(self.units)) + "]+"
@@ -59,15 +71,16 @@ class Numerals:
 
     def clean(self, text: str) -> Cleaned:
         """The copy of ``text`` the patterns read, with the source span of each character."""
+        text = text.translate(self._table)  # one character for one: spans are unchanged
         if self._pattern.search(text) is None:  # the common case: nothing changes length
-            return Cleaned(text.translate(_WIDTH), range(len(text)), range(1, len(text) + 1))
+            return Cleaned(text, range(len(text)), range(1, len(text) + 1))
         parts: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
         done = 0
         for m in self._pattern.finditer(text):
             if m.start() > done:
-                parts.append(text[done : m.start()].translate(_WIDTH))
+                parts.append(text[done : m.start()])
                 starts.extend(range(done, m.start()))
                 ends.extend(range(done + 1, m.start() + 1))
             if m.group("num"):
@@ -76,7 +89,7 @@ class Numerals:
                 starts.extend([m.start()] * len(digits))
                 ends.extend([m.end()] * len(digits))
             done = m.end()
-        parts.append(text[done:].translate(_WIDTH))
+        parts.append(text[done:])
         starts.extend(range(done, len(text)))
         ends.extend(range(done + 1, len(text) + 1))
         return Cleaned("".join(parts), starts, ends)

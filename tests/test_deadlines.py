@@ -125,6 +125,12 @@ DATED = [
     ("两年", "deadline", "2019-03-29", "day"),
     ("3个月", "deadline", "2017-06-29", "day"),
     ("1年左右", "deadline", "2018-03-29", "day"),
+    # traditional characters (documents republished in them)
+    ("2022年10月底前編制並公布", "deadline", "2022-10-31", "month"),
+    ("兩年內", "deadline", "2019-03-29", "day"),
+    ("印發之日起30日內", "deadline", "2017-04-28", "day"),
+    ("十三五期間", "deadline", "2020-12-31", "year"),
+    ("從2019年開始", "start", "2019-01-01", "year"),
 ]
 
 
@@ -167,7 +173,7 @@ def test_recurring(text: str, rule: str) -> None:
     assert rrulestr(d.rrule, dtstart=start).after(start) is not None
 
 
-NO_DATE = ["逐步", "长期坚持", "持续推进", "在规定时限内", "及时", "适时", "到本世纪中叶", "聘期内", "2000年以来", "2014年至今"]
+NO_DATE = ["長期堅持", "逐步", "长期坚持", "持续推进", "在规定时限内", "及时", "适时", "到本世纪中叶", "聘期内", "2000年以来", "2014年至今"]
 
 
 @pytest.mark.parametrize("text", NO_DATE)
@@ -204,6 +210,7 @@ NOT_LIMITS = [
     "2018年版",
     "比上年增长",
     "2018.5万元",
+    "2018年《政府工作报告》",
 ]
 
 
