@@ -27,9 +27,9 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
 from datetime import date, timedelta
 from functools import cache
+from typing import NamedTuple
 
 import holidays
 from dateutil.relativedelta import relativedelta
@@ -132,7 +132,7 @@ def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays 
             start,
             end,
             "multi",
-            dates=tuple(d.date for d in dated if d.date is not None),
+            dates=tuple(dict.fromkeys(d.date for d in dated if d.date is not None)),
             hedged=any(d.hedged for d in dated),
         )
     for kind in ("deadline", "recurring", "start", "none"):
@@ -183,12 +183,12 @@ class _Grammar:
 
     def __init__(self, lex: Lexicon) -> None:
         self.lex = lex
+        # After a year, a period is written whole (2018年年底) or shortened (2018年底).
         stripped = {w[1:]: p for w, p in lex.periods.items() if p.after_year and w.startswith("年")}
-        attached = {**lex.periods, **stripped}
-        self.year_periods = {**lex.periods, **attached}
+        self.year_periods = {**lex.periods, **stripped}
         self.lone_parts = {w: p for w, p in lex.plan_parts.items() if w.endswith("之年")}
         self.plan_by_year = {y: name for name, (a, b) in lex.plans.items() for y in range(a, b + 1)}
-        self.alt_attached = _alt(attached)
+        self.alt_attached = _alt(self.year_periods)
         self.alt_periods = _alt(lex.periods)
         self.alt_month_periods = _alt(lex.month_periods)
         self.alt_festivals = _alt(lex.festivals)
@@ -226,7 +226,7 @@ class _Grammar:
                     rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
                     rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
                     rf"|(?P<dd>\d{{1,2}})[日号]"
-                    rf"|(?P<rp>{_alt({**lex.periods, **attached})}))?"
+                    rf"|(?P<rp>{self.alt_attached}))?"
                     rf"(?P<rparen>\([^()\n]{{0,30}}\))?(?:以前|之前|前|以内|内)?"
                 ),
                 self._recurring,
