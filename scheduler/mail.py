@@ -14,7 +14,7 @@ Three headers make the log's guarantees visible to mail clients:
 
 Text that comes from documents (task titles in subjects) never reaches a header raw:
 control characters and line breaks become spaces and an overlong subject is cut, so a
-scraped title cannot inject a header; the policy folds what remains.
+scraped title cannot inject a header; what remains is folded into encoded words.
 """
 
 from __future__ import annotations
@@ -25,8 +25,10 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from email import policy
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import Policy
 from email.utils import format_datetime, localtime
 
 from scheduler.render import Rendered
@@ -34,6 +36,23 @@ from scheduler.render import Rendered
 # A subject longer than this is cut with an ellipsis; mail clients show ~80 columns.
 MAX_SUBJECT = 120
 _LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+
+
+class _Subject(str):
+    """A Subject header that keeps every space when folded.
+
+    The policy's own folder drops a space that falls at a line break between two
+    encoded words (CPython gh-144156), so a long Chinese subject could lose one;
+    ``email.header.Header`` encodes spaces inside the words instead. A value with a
+    ``name`` and a ``fold`` method is stored and folded as is (email.policy.EmailPolicy).
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy: Policy) -> str:
+        charset = "us-ascii" if self.isascii() else "utf-8"
+        encoded = Header(str(self), charset, header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
 
 
 def message_id(key: str, domain: str) -> str:
@@ -118,7 +137,7 @@ def build_message(
         raise ValueError(f"notification {key!r} has no recipient")
     from_addr = _parse(sender)
     msg = EmailMessage(policy=policy.SMTP)
-    msg["Subject"] = clean_subject(rendered.subject)
+    msg["Subject"] = _Subject(clean_subject(rendered.subject))
     msg["From"] = from_addr
     msg["To"] = [_parse(a) for a in to]
     if cc:

@@ -148,9 +148,33 @@ def test_invalid_addresses_say_why(addr, reason):
 @settings(max_examples=200, deadline=None)
 @given(st.text(min_size=0, max_size=300))
 def test_any_subject_text_becomes_one_safe_header(subject):
+    """Spaces survive folding too (CPython's folder alone drops some, gh-144156)."""
     msg = build(rendered=Rendered(subject, "t", "h"))
     raw = msg.as_bytes()
     assert raw.isascii()
     got = reparse(msg)
     assert got["Subject"] == clean_subject(subject)
     assert sorted(got.keys()) == sorted(msg.keys())
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.from_regex(r"[^\n]{0,20}<?[a-z.]{0,8}@[a-z.\-_]{0,12}>?", fullmatch=True),
+    )
+)
+def test_any_text_is_either_refused_with_a_reason_or_a_usable_address(text):
+    try:
+        normalized = validate_address(text)
+    except ValueError as exc:
+        assert str(exc)
+        return
+    header = policy.SMTP.header_factory("To", normalized)
+    assert len(header.addresses) == 1 and not header.defects
+    assert validate_address(normalized) == normalized
+
+
+def test_a_space_at_a_fold_between_encoded_words_survives():
+    subject = "0000 000¡¡¡𐀀𐀀𐀀𐀀𐀀𐀀𐀀 ¡"  # the case hypothesis found against the stock folder
+    assert reparse(build(rendered=Rendered(subject, "t", "h")))["Subject"] == subject
