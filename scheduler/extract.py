@@ -363,13 +363,13 @@ class _Builder:
         self.tasks: list[Task] = []
         self.warnings: list[str] = []
         self.carried: tuple[AgencyRef, ...] = ()
-        self.keys: set[str] = set()
+        self.keys: dict[str, int] = {}  # how often each key was given, to number repeats
 
     def items(self, outline: Outline) -> None:
         heads = {item.path: item.head for item in outline.items}
         any_responsibility = any(_has_responsibility(item, heads) for item in outline.items)
-        for item in outline.items:
-            if outline.is_leaf(item):
+        for item, leaf in zip(outline.items, outline.leaves()):
+            if leaf:
                 self.item(item, heads, any_responsibility)
             else:
                 self.carry(item.text, item.number)
@@ -427,12 +427,10 @@ class _Builder:
         return task_deadlines(text, self.base)
 
     def add(self, number: str, body: str, agencies: tuple[AgencyRef, ...], deadlines: tuple[Deadline, ...]) -> None:
-        key = base = f"{self.identity}#{number}"
-        copies = 1
-        while key in self.keys:
-            copies += 1
-            key = f"{base}~{copies}"
-        self.keys.add(key)
+        key = f"{self.identity}#{number}"
+        self.keys[key] = copies = self.keys.get(key, 0) + 1
+        if copies > 1:
+            key = f"{key}~{copies}"
         self.tasks.append(Task(key, number, _title(body), body, agencies, deadlines))
 
     def rows(self, rows: tuple[Row, ...]) -> None:
@@ -725,14 +723,17 @@ def _restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks:
     """
     if not tasks:
         return [None] * len(rows)
-    best = [_best_match(row, refs, tasks) for row, refs in zip(rows, agencies)]
+    wording = [_pairs(task.text) for task in tasks]
+    best = [_best_match(row, refs, tasks, wording) for row, refs in zip(rows, agencies)]
     strong = sum(1 for _, score in best if score >= _RESTATED)
     if strong * 2 < len(rows):
         return [None] * len(rows)
     return [task if score >= _RESTATED_IN_TABLE else None for task, score in best]
 
 
-def _best_match(row: Row, agencies: tuple[AgencyRef, ...], tasks: list[Task]) -> tuple[Task, float]:
+def _best_match(
+    row: Row, agencies: tuple[AgencyRef, ...], tasks: list[Task], wording: list[set[str]]
+) -> tuple[Task, float]:
     """The body task most like a row, and how alike: shared character pairs of the wording,
     with agreement on agencies to break near ties (the lead only when the row's lead/support
     boundary is certain)."""
@@ -740,17 +741,18 @@ def _best_match(row: Row, agencies: tuple[AgencyRef, ...], tasks: list[Task]) ->
     names = {ref.name for ref in agencies}
     leads = {ref.name for ref in agencies if ref.role == "lead"}
 
-    def score(task: Task) -> float:
+    def score(index: int) -> float:
+        task = tasks[index]
         if len(pairs) < 3:
             return 0.0
-        text = len(pairs & _pairs(task.text)) / len(pairs)
+        text = len(pairs & wording[index]) / len(pairs)
         theirs = {ref.name for ref in task.agencies}
         overlap = len(names & theirs) / len(names | theirs) if names | theirs else 0.0
         same_lead = not row.boundary_lost and bool(leads) and leads == {ref.name for ref in task.agencies if ref.role == "lead"}
         return text + 0.1 * overlap + 0.2 * same_lead
 
-    task = max(tasks, key=score)
-    return task, score(task)
+    index = max(range(len(tasks)), key=score)
+    return tasks[index], score(index)
 
 
 def _pairs(text: str) -> set[str]:

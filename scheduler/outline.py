@@ -106,11 +106,10 @@ class Outline:
     attachment_line: int | None = None
     warnings: tuple[str, ...] = field(default=())
 
-    def is_leaf(self, item: Item) -> bool:
-        """True when no later item sits under this one."""
-        index = self.items.index(item)
-        following = self.items[index + 1 : index + 2]
-        return not following or following[0].path[: len(item.path)] != item.path
+    def leaves(self) -> list[bool]:
+        """For each item, whether it is a leaf: no later item sits under it."""
+        following = [item.path for item in self.items[1:]] + [()]
+        return [after[: len(item.path)] != item.path for item, after in zip(self.items, following)]
 
 
 def numeral(text: str) -> int:

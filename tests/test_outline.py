@@ -39,7 +39,7 @@ def test_item_text_and_leaves():
     outline = parse_outline("一、任务\n(一)甲。正文\n续行\n(二)乙".splitlines())
     first = outline.items[1]
     assert (first.head, first.lines, first.text) == ("甲。正文", ("续行",), "甲。正文\n续行")
-    assert [outline.is_leaf(item) for item in outline.items] == [False, True, True]
+    assert outline.leaves() == [False, True, True]
 
 
 def test_attachment_list_line_ends_the_item_body():
