@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from scheduler.model import Notification
 from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store, log
-from scheduler.store.engine import SCHEMA_KEY
+from scheduler.store.engine import SCHEMA_KEY, writing
 from scheduler.store.lock import DAEMON_LOCK
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -275,22 +281,19 @@ def test_entries_filter_and_counts(store: Store) -> None:
     }
 
 
-@pytest.mark.postgres
-def test_concurrent_claims_never_share_a_row(pg_url: str) -> None:
-    setup = Store(pg_url)
-    setup.migrate()
-    setup.reconcile([note(n) for n in range(200)], now=NOW)
+def test_concurrent_claims_never_share_a_row(store: Store, store_url: str) -> None:
+    store.reconcile([note(n) for n in range(200)], now=NOW)
     workers = 4
     start = threading.Barrier(workers)
     claimed: dict[str, list[str]] = {}
 
     def work(owner: str) -> None:
-        store = Store(pg_url)
-        start.wait()
         mine = claimed.setdefault(owner, [])
-        while batch := claim(store, owner, limit=7):
+        worker = Store(store_url)
+        start.wait()
+        while batch := claim(worker, owner, limit=7):
             mine.extend(batch)
-        store.dispose()
+        worker.dispose()
 
     threads = [threading.Thread(target=work, args=(f"w{i}",)) for i in range(workers)]
     for thread in threads:
@@ -299,24 +302,20 @@ def test_concurrent_claims_never_share_a_row(pg_url: str) -> None:
         thread.join()
     every = [key for keys in claimed.values() for key in keys]
     assert len(every) == len(set(every)) == 200
-    assert setup.counts()["claimed"] == 200
-    setup.dispose()
+    assert store.counts()["claimed"] == 200
 
 
-@pytest.mark.postgres
-def test_concurrent_reconcilers_never_duplicate_a_key(pg_url: str) -> None:
-    setup = Store(pg_url)
-    setup.migrate()
+def test_concurrent_reconcilers_never_duplicate_a_key(store: Store, store_url: str) -> None:
     desired = [note(n) for n in range(300)]
     workers = 3
     start = threading.Barrier(workers)
     results: list[ReconcileResult] = []
 
     def work() -> None:
-        store = Store(pg_url)
+        worker = Store(store_url)
         start.wait()
-        results.append(store.reconcile(desired, now=NOW))
-        store.dispose()
+        results.append(worker.reconcile(desired, now=NOW))
+        worker.dispose()
 
     threads = [threading.Thread(target=work) for _ in range(workers)]
     for thread in threads:
@@ -324,8 +323,7 @@ def test_concurrent_reconcilers_never_duplicate_a_key(pg_url: str) -> None:
     for thread in threads:
         thread.join()
     assert sum(r.added for r in results) == 300
-    assert len(setup.entries()) == 300
-    setup.dispose()
+    assert len(store.entries()) == 300
 
 
 def test_daemon_lock_admits_one_holder(store: Store, store_url: str) -> None:
@@ -423,3 +421,146 @@ def test_migrate_twice_concurrently_creates_the_schema_once(store_url: str) -> N
         thread.join()
     assert errors == []
     assert Store(store_url).counts()["planned"] == 0
+
+
+@pytest.mark.postgres
+def test_a_claim_in_flight_is_skipped_not_waited_for(pg_url: str) -> None:
+    store = Store(pg_url)
+    store.migrate()
+    store.reconcile([note(n, hours=-n) for n in range(4)], now=NOW)
+    with writing(store.engine) as in_flight:
+        first = log.claim_due(in_flight, now=NOW, owner="a", lease=LEASE, limit=2)
+        second = store.claim_due(now=NOW, owner="b", lease=LEASE, limit=2)
+    assert [e.key for e in first] == [note(3).key, note(2).key]
+    assert [e.key for e in second] == [note(1).key, note(0).key]
+    store.dispose()
+
+
+class LogMachine(RuleBasedStateMachine):
+    """Random interleavings of planning, claiming and outcomes against a plain model.
+
+    The model is a dict per key; after every step the store must agree with it, and a
+    sent row must be exactly as it was when it was sent.
+    """
+
+    KEYS = [note(n).key for n in range(5)]
+    OWNERS = ("a", "b")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.directory = tempfile.TemporaryDirectory()
+        path = Path(self.directory.name) / "duban.db"
+        shutil.copy(TEMPLATE.path(), path)
+        self.store = Store(f"sqlite:///{path}")
+        self.now = NOW
+        self.rows: dict[str, dict] = {}
+        self.sent: dict[str, LogEntry] = {}
+
+    def teardown(self) -> None:
+        self.store.dispose()
+        self.directory.cleanup()
+
+    @rule(
+        chosen=st.dictionaries(st.sampled_from(KEYS), st.integers(-30, 90), max_size=5)
+    )
+    def reconcile(self, chosen: dict[str, int]) -> None:
+        desired = [
+            replace(note(0), key=key, planned_at=NOW + timedelta(minutes=minutes))
+            for key, minutes in chosen.items()
+        ]
+        self.store.reconcile(desired, now=self.now)
+        for n in desired:
+            row = self.rows.setdefault(
+                n.key, {"status": "planned", "owner": None, "order": len(self.rows)}
+            )
+            if row["status"] in ("planned", "cancelled") or "planned_at" not in row:
+                row.update(status="planned", planned_at=n.planned_at)
+        for key, row in self.rows.items():
+            if key not in chosen and row["status"] in ("planned", "failed"):
+                row["status"] = "cancelled"
+
+    @rule(minutes=st.integers(1, 20))
+    def advance(self, minutes: int) -> None:
+        self.now += timedelta(minutes=minutes)
+
+    @rule(owner=st.sampled_from(OWNERS), limit=st.integers(1, 3))
+    def claim(self, owner: str, limit: int) -> None:
+        due = sorted(
+            (row["planned_at"], row["order"], key)
+            for key, row in self.rows.items()
+            if row["planned_at"] <= self.now
+            and (
+                row["status"] == "planned"
+                or (row["status"] == "failed" and row["retry_at"] <= self.now)
+                or (row["status"] == "claimed" and row["lease_until"] <= self.now)
+            )
+        )[:limit]
+        expected = [key for _, _, key in due]
+        assert claim(self.store, owner, now=self.now, limit=limit) == sorted(
+            expected, key=lambda k: (self.rows[k]["planned_at"], k)
+        )
+        for key in expected:
+            self.rows[key].update(status="claimed", owner=owner, lease_until=self.now + LEASE)
+
+    @rule(
+        key=st.sampled_from(KEYS),
+        owner=st.sampled_from(OWNERS),
+        outcome=st.sampled_from(["sent", "failed", "dead", "skipped", "planned"]),
+    )
+    def finish(self, key: str, owner: str, outcome: str) -> None:
+        row = self.rows.get(key, {})
+        mark = {
+            "sent": lambda: self.store.mark_sent(
+                key, owner=owner, at=self.now, message_id=f"<{key}>", reply="250"
+            ),
+            "failed": lambda: self.store.mark_failed(
+                key, owner=owner, error="421", retry_at=self.now + LEASE, at=self.now
+            ),
+            "dead": lambda: self.store.mark_dead(key, owner=owner, error="550", at=self.now),
+            "skipped": lambda: self.store.mark_skipped(
+                key, owner=owner, reason="late", at=self.now
+            ),
+            "planned": lambda: self.store.release(key, owner=owner, at=self.now),
+        }[outcome]
+        if row.get("status") != "claimed" or row["owner"] != owner:
+            with pytest.raises(LeaseLost):
+                mark()
+            return
+        mark()
+        row.update(status=outcome, retry_at=self.now + LEASE)
+        if outcome == "planned":
+            row["owner"] = None
+        if outcome == "sent":
+            self.sent[key] = by_key(self.store)[key]
+
+    @invariant()
+    def store_agrees_with_the_model(self) -> None:
+        entries = by_key(self.store)
+        assert {k: (e.status, e.owner) for k, e in entries.items()} == {
+            k: (row["status"], row["owner"]) for k, row in self.rows.items()
+        }
+        for key, entry in self.sent.items():
+            assert entries[key] == entry
+
+
+class _Template:
+    """One migrated SQLite file, copied for every example: migrating each is slower."""
+
+    def __init__(self) -> None:
+        self._path: Path | None = None
+
+    def path(self) -> Path:
+        if self._path is None:
+            self._directory = tempfile.TemporaryDirectory()
+            self._path = Path(self._directory.name) / "template.db"
+            store = Store(f"sqlite:///{self._path}")
+            store.migrate()
+            store.dispose()
+        return self._path
+
+
+TEMPLATE = _Template()
+LogMachine.TestCase.settings = settings(
+    max_examples=25, stateful_step_count=25, deadline=None, derandomize=True
+)
+test_log_machine = LogMachine.TestCase
