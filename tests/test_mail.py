@@ -145,7 +145,7 @@ def test_invalid_addresses_say_why(addr, reason):
         validate_address(addr)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.text(min_size=0, max_size=300))
 def test_any_subject_text_becomes_one_safe_header(subject):
     """Spaces survive folding too (CPython's folder alone drops some, gh-144156)."""
@@ -157,7 +157,7 @@ def test_any_subject_text_becomes_one_safe_header(subject):
     assert sorted(got.keys()) == sorted(msg.keys())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     st.one_of(
         st.text(max_size=60),
