@@ -340,9 +340,9 @@ class _Grammar:
         if explicit or relative:
             if explicit:
                 year = self._year(explicit)
-                ctx.year = year
             else:
                 year = ctx.need_base().year + self.lex.year_words[relative]
+            ctx.year = year
             if g(f"py{t}"):
                 return self._period(year, self.year_periods[g(f"py{t}")])
             if g(f"fy{t}"):
@@ -419,7 +419,7 @@ class _Grammar:
         if m.group("dend"):
             day = self._date(first.first.year, first.first.month, int(m.group("dend")))
             return _Result("deadline", day, "day")
-        ctx.year = first.last.year if ctx.year is None else ctx.year
+        ctx.year = first.first.year  # the end of a range takes the year of its start: 2017年6月-12月
         span = self._resolve(m, "b", ctx)
         return _Result("deadline", span.last, span.precision)
 

@@ -229,7 +229,15 @@ def test_several_dates_of_one_clause_are_multi() -> None:
 
 @pytest.mark.parametrize(
     ("text", "hedged"),
-    [("力争到2017年底前", True), ("争取2018年前", True), ("2020年左右", True), ("到2018年底基本建成", True), ("到2018年底", False)],
+    [
+        ("力争到2017年底前", True),
+        ("争取2018年前", True),
+        ("2020年左右", True),
+        ("到2018年底基本建成", True),
+        ("到2018年力争实现", True),
+        ("到2018年底", False),
+        ("到2020年,基本医疗卫生制度全面建立", False),
+    ],
 )
 def test_hedges(text: str, hedged: bool) -> None:
     assert normalize(text, BASE).hedged is hedged
@@ -253,9 +261,17 @@ def test_workdays_come_from_the_calendar_when_given() -> None:
     assert d.date == date(2024, 10, 12)
 
 
-def test_year_less_months_take_the_year_of_the_phrase_before() -> None:
-    found = find_deadlines("2018年3月底前完成方案,6月底前完成试点", BASE)
-    assert [d.date for d in found] == [date(2018, 3, 31), date(2018, 6, 30)]
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("2018年3月底前完成方案,6月底前完成试点", ["2018-03-31", "2018-06-30"]),
+        ("明年3月底前启动,6月底前完成", ["2018-03-31", "2018-06-30"]),
+        ("务于2021年2月3日前…2月7日前", ["2021-02-03", "2021-02-07"]),
+        ("2018年启动,年底前完成", ["2018-12-31", "2018-12-31"]),
+    ],
+)
+def test_year_less_phrases_take_the_year_of_the_phrase_before(text: str, dates: list[str]) -> None:
+    assert [d.date for d in find_deadlines(text, BASE)] == [date.fromisoformat(d) for d in dates]
 
 
 def test_spans_point_into_the_original_text() -> None:
