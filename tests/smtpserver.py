@@ -15,8 +15,8 @@ The server can misbehave on purpose:
 
 ``connections`` counts the client connections made since ``start()``.
 
-Received messages are in ``messages`` (parsed, in order) and ``envelopes`` (with the
-envelope recipients). ``SMTPServer("ssl" | "starttls", certificate=smtp_certificate)``
+Received messages are in ``messages`` (parsed, in order), their ids in
+``message_ids`` and the envelopes (recipients, login) in ``envelopes``. ``SMTPServer("ssl" | "starttls", certificate=smtp_certificate)``
 serves implicit TLS or STARTTLS on the session's self-signed certificate (the
 ``smtp_certificate`` fixture); its ``settings()`` carry a client context that trusts it.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import shutil
 import socket
 import ssl
 import subprocess
@@ -58,6 +59,7 @@ class Received:
 
 
 def free_port() -> int:
+    """A port free right now on :data:`HOST`, for a server (or a refusal) to use next."""
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
@@ -170,6 +172,11 @@ class SMTPServer:
     def messages(self) -> list[EmailMessage]:
         return [received.message for received in self.envelopes]
 
+    @property
+    def message_ids(self) -> list[str]:
+        """The Message-IDs received, in order; a resent message shows up twice."""
+        return [str(received.message["Message-ID"]) for received in self.envelopes]
+
     def _server_context(self) -> ssl.SSLContext:
         assert self._certificate, f"security {self.security!r} needs a certificate"
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -240,6 +247,8 @@ class SMTPServer:
 @pytest.fixture(scope="session")
 def smtp_certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for the TLS servers, made once per session."""
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl tool is needed to make a test certificate")
     return self_signed_certificate(tmp_path_factory.mktemp("smtp-cert"))
 
 

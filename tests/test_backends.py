@@ -60,11 +60,6 @@ class Seen:
     text: str
 
 
-def ids(server: SMTPServer) -> list[str]:
-    """The Message-IDs the server received, in order."""
-    return [str(m["Message-ID"]) for m in server.messages]
-
-
 def mid(n: int) -> str:
     return str(message(n)["Message-ID"])
 
@@ -330,7 +325,7 @@ def test_a_refused_recipient_is_permanent_and_the_batch_goes_on(smtp_server):
         backend.send(message(3))
     assert err.value.permanent is True
     assert "refused every recipient: nobody@zhangzhou.example 550 5.1.1" in str(err.value)
-    assert ids(smtp_server) == [mid(1), mid(3)]
+    assert smtp_server.message_ids == [mid(1), mid(3)]
     assert smtp_server.connections == 1
 
 
@@ -370,7 +365,7 @@ def test_replies_decide_permanence_and_the_connection_serves_on(
         backend.send(message(2))
     assert err.value.permanent is permanent
     assert reply in str(err.value)
-    assert ids(smtp_server) == [mid(2)]
+    assert smtp_server.message_ids == [mid(2)]
     assert smtp_server.connections == 1
 
 
@@ -380,7 +375,7 @@ def test_a_dropped_idle_connection_is_reopened_once(smtp_server):
         smtp_server.stop()
         smtp_server.start()
         backend.send(message(2))
-    assert ids(smtp_server) == [mid(1), mid(2)]
+    assert smtp_server.message_ids == [mid(1), mid(2)]
     assert smtp_server.connections == 1
 
 
@@ -400,7 +395,7 @@ def test_a_server_that_drops_twice_fails_transiently(smtp_server):
             backend.send(message(1))
         backend.send(message(2))
     assert err.value.permanent is False
-    assert ids(smtp_server) == [mid(2)]
+    assert smtp_server.message_ids == [mid(2)]
 
 
 def test_a_connection_lost_during_data_is_transient_and_not_retried(smtp_server):
@@ -410,7 +405,7 @@ def test_a_connection_lost_during_data_is_transient_and_not_retried(smtp_server)
             backend.send(message(1))
         backend.send(message(2))
     assert err.value.permanent is False
-    assert ids(smtp_server) == [mid(2)]
+    assert smtp_server.message_ids == [mid(2)]
 
 
 def test_a_server_silent_after_the_data_times_out_as_in_flight(smtp_server):
@@ -420,7 +415,7 @@ def test_a_server_silent_after_the_data_times_out_as_in_flight(smtp_server):
             backend.send(message(1))
         backend.send(message(2))
     assert err.value.permanent is False
-    assert ids(smtp_server) == [mid(2)]
+    assert smtp_server.message_ids == [mid(2)]
     assert smtp_server.connections == 2
 
 
@@ -434,4 +429,4 @@ def test_an_outage_fails_transiently_then_recovers(smtp_server):
     smtp_server.start()
     backend.send(message(2))
     backend.close()
-    assert ids(smtp_server) == [mid(1), mid(2)]
+    assert smtp_server.message_ids == [mid(1), mid(2)]
