@@ -62,7 +62,7 @@ _FOOTER = re.compile(r"^(?:扫一扫在手机上查看当前页面|相关解读|
 # -- metadata --------------------------------------------------------------------------
 
 _NOTICE = re.compile(r"^(?P<issuer>\S{2,40}?)关于(?:印发|转发|下发)(?P<title>.+?)的通知$")
-_PLAN_TITLE = re.compile(r"(?:实施方案|行动方案|工作方案|行动计划|工作计划|实施意见|方案|计划|规划|意见|办法|要点|措施|细则|清单|分解表)$")
+_PLAN_TITLE = re.compile(r"(?:方案|计划|规划|意见|办法|要点|措施|细则|清单|分解表|通知|决定)$")
 _DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*[〕\])]\s*(\d{1,4})\s*[号號]")
 _DAMAGED_NUMBER = re.compile(r"^([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*(\d{1,4})\s*[号號]$")
 _DOC_NUMBER_FIELD = re.compile(r"(?:文\s*号|发文字号)\s*[:|]?\s*")
@@ -332,7 +332,7 @@ def _date_field(head: list[str]) -> date | None:
 
 def jurisdiction(issuer: str) -> str | None:
     """The area an issuer governs: 温州市鹿城区人民政府 → 鹿城区, 漳州市人民政府办公室 → 漳州市."""
-    place = _ISSUER_BODY.sub("", issuer.replace(" ", ""))
+    place = _ISSUER_BODY.sub("", issuer.replace(" ", "")).removeprefix("中共")
     units = _ADMIN_UNIT.findall(place)
     return units[-1] if units else None
 
@@ -445,7 +445,7 @@ class _Builder:
                 self.row(row, target)
 
     def row(self, row: Row, target: Task | None) -> None:
-        task_text = "".join(row.cells.get("task", ()))
+        task_text = "\n".join(row.cells.get("task", ()))
         deadlines = self.row_deadlines(row)
         if target is not None:
             index = next(i for i, task in enumerate(self.tasks) if task.key == target.key)

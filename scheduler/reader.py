@@ -54,6 +54,12 @@ _BLOCK_TAGS = {
     "article", "ul", "ol", "dd", "dt", "blockquote", "pre", "center", "title",
 }
 
+# The encoding a page or an XML declaration names: <meta charset="gbk">, encoding="gb2312".
+_DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_-]{3,20})""", re.IGNORECASE)
+
+# lxml refuses a decoded string that still declares its encoding (XHTML pages).
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+
 _HTML_HINT = re.compile(r"<(?:p|div|br|table|span|font)\b[^>]*>", re.IGNORECASE)
 
 
@@ -92,6 +98,11 @@ def _decode(data: bytes, path: Path) -> str:
     text = _strict(data, "utf-8")
     if text is not None:
         return _checked(text, path)
+    declared = _DECLARED.search(data[:4096])
+    if declared:
+        text = _strict(data, declared.group(1).decode("ascii"))
+        if _plausible(text):
+            return _checked(text, path)
     if b"\x00" in data[:4096]:
         return _checked(next(filter(_plausible, (_strict(data, e) for e in ("utf-16-le", "utf-16-be"))), None), path)
     guesses = charset_normalizer.from_bytes(data, cp_isolation=list(_CHINESE_ENCODINGS))
@@ -103,18 +114,19 @@ def _decode(data: bytes, path: Path) -> str:
 def _strict(data: bytes, encoding: str) -> str | None:
     try:
         return data.decode(encoding, errors="strict")
-    except UnicodeDecodeError:
+    except (UnicodeDecodeError, LookupError):
         return None
 
 
 def _plausible(text: str | None) -> bool:
-    """Text of a Chinese plan: mostly CJK, CJK punctuation and printable ASCII."""
+    """Text of a Chinese plan: printable, and its non-ASCII characters mostly CJK."""
     if not text:
         return False
     sample = text[:4096]
-    readable = sum(1 for c in sample if c.isprintable() or c in "\t\n\r" )
+    readable = sum(1 for c in sample if c.isprintable() or c in "\t\n\r")
+    foreign = sum(1 for c in sample if ord(c) > 127)
     cjk = sum(1 for c in sample if "\u3000" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef")
-    return readable > 0.98 * len(sample) and cjk > 0.2 * len(sample)
+    return readable > 0.98 * len(sample) and cjk > 0.5 * foreign and cjk > 0
 
 
 def _checked(text: str | None, path: Path) -> str:
@@ -127,7 +139,7 @@ def _checked(text: str | None, path: Path) -> str:
 def html_text(markup: str) -> str:
     """The visible text of an HTML page, one block per line, table cells tab-separated."""
     try:
-        root = lxml.html.fromstring(markup)
+        root = lxml.html.fromstring(_XML_DECLARATION.sub("", markup, count=1))
     except (etree.ParserError, ValueError):
         return markup
     for element in list(root.iter(*_CHROME_TAGS)):
@@ -156,12 +168,40 @@ def _walk(element: etree._Element, out: list[str]) -> None:
 
 
 def _table_text(table: etree._Element) -> str:
-    rows = []
-    for row in table.iter("tr"):
-        cells = [" ".join(cell.text_content().split()) for cell in row if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th")]
-        if any(cells):
-            rows.append(CELL.join(cells))
-    return "\n".join(rows)
+    """One line per row; a cell merged over rows or columns repeats its text in each, as in
+    DOCX, so every row has every column."""
+    rows: list[list[str]] = []
+    pending: dict[int, tuple[str, int]] = {}  # column → (text, rows still to fill)
+    for tr in table.iter("tr"):
+        row: list[str] = []
+        cells = [cell for cell in tr if isinstance(cell.tag, str) and cell.tag.lower() in ("td", "th")]
+        for cell in cells:
+            while len(row) in pending:
+                row.append(_take(pending, len(row)))
+            text = " ".join(cell.text_content().split())
+            for _ in range(_span(cell, "colspan")):
+                if _span(cell, "rowspan") > 1:
+                    pending[len(row)] = (text, _span(cell, "rowspan") - 1)
+                row.append(text)
+        while len(row) in pending:
+            row.append(_take(pending, len(row)))
+        if any(row):
+            rows.append(row)
+    return "\n".join(CELL.join(row) for row in rows)
+
+
+def _span(cell: etree._Element, attribute: str) -> int:
+    value = cell.get(attribute, "1").strip()
+    return max(1, min(int(value), 100)) if value.isdigit() else 1
+
+
+def _take(pending: dict[int, tuple[str, int]], column: int) -> str:
+    text, left = pending[column]
+    if left > 1:
+        pending[column] = (text, left - 1)
+    else:
+        del pending[column]
+    return text
 
 
 def _docx_text(path: Path) -> str:

@@ -295,3 +295,17 @@ def test_deadline_slot_lines_and_spam_prefix():
     first, second = doc.tasks
     assert (roles(first), dates(first)) == ([("市应急局", L)], [("deadline", date(2021, 6, 30))])
     assert roles(second) == [("市应急局", L), ("市公安局", S)] and len(second.deadlines) == 1
+
+
+def test_clean_lines_drops_chrome_and_repairs_damage():
+    from scheduler.extract import clean_lines
+
+    raw = (
+        "加盟电话:152-6623-5191\\n\\t　　一、任务\n"
+        "(一)做事。責(zé)任單位:市卫健委\n"
+        "|\n— 3 —\n"
+        "重许昌市人民政府文件许政〔2020〕21号大工作\n"
+        "完成时间:20176月\n"
+        "扫一扫在手机上查看当前页面\n相关解读\n"
+    )
+    assert clean_lines(raw) == ["一、任务", "(一)做事。責任單位:市卫健委", "重大工作", "完成时间:2017年6月"]

@@ -97,3 +97,26 @@ def test_bad_input_is_one_sentence_naming_the_file(tmp_path, make, message):
         read_text(path)
     text = str(error.value)
     assert message in text and str(path) in text and "\n" not in text
+
+
+def test_html_merged_cells_repeat(tmp_path):
+    path = tmp_path / "merged.html"
+    path.write_text(
+        "<table><tr><th>序号</th><th>类别</th><th>任务</th><th>牵头单位</th></tr>"
+        "<tr><td>1</td><td rowspan='2'>医疗</td><td>甲</td><td rowspan='2'>市卫健委</td></tr>"
+        "<tr><td>2</td><td>乙</td></tr>"
+        "<tr><td colspan='4'>二、保障</td></tr></table>",
+        encoding="utf-8",
+    )
+    assert read_text(path).splitlines() == [
+        CELL.join(["序号", "类别", "任务", "牵头单位"]),
+        CELL.join(["1", "医疗", "甲", "市卫健委"]),
+        CELL.join(["2", "医疗", "乙", "市卫健委"]),
+        CELL.join(["二、保障"] * 4),
+    ]
+
+
+def test_xhtml_with_encoding_declaration(tmp_path):
+    path = tmp_path / "page.htm"
+    path.write_bytes('<?xml version="1.0" encoding="gbk"?><html><body><p>一、任务</p><p>(一)做事</p></body></html>'.encode("gbk"))
+    assert read_text(path).splitlines() == ["一、任务", "(一)做事"]
