@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -14,6 +17,7 @@ from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from scheduler.errors import ConfigError, InputError
 from scheduler.model import AgencyRef, Deadline, Document, Task
 from scheduler.store import SaveResult, Store
+from scheduler.store.documents import earliest_due
 from scheduler.store.schema import extensions, metadata
 
 NOW = datetime(2019, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -256,3 +260,69 @@ def test_lifecycle_of_an_unknown_task_is_an_input_error(store: Store, action) ->
 def test_naive_datetimes_are_refused(store: Store) -> None:
     with pytest.raises(sa.exc.StatementError, match="naive datetime"):
         store.save_document(DOC, digest="d1", now=NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    ("deadlines", "due"),
+    [
+        ((), None),
+        ((deadline("2018年6月", date(2018, 6, 30)),), date(2018, 6, 30)),
+        ((TASK_A.deadlines[1],), date(2017, 12, 31)),  # the first date of a multi
+        ((TASK_A.deadlines[2],), None),  # recurring: no single date
+        ((replace(TASK_A.deadlines[0], kind="start"),), None),  # 2017年起 starts, not ends
+        ((deadline("2019年底", date(2019, 12, 31)), TASK_A.deadlines[1]), date(2017, 12, 31)),
+    ],
+)
+def test_earliest_due(deadlines: tuple[Deadline, ...], due: date | None) -> None:
+    assert earliest_due(deadlines) == due
+
+
+texts = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"))
+agency_refs = st.builds(
+    AgencyRef,
+    name=texts,
+    role=st.sampled_from(["lead", "support", "responsible"]),
+    canonical=st.none() | texts,
+)
+deadline_values = st.builds(
+    Deadline,
+    text=texts,
+    start=st.integers(0, 10_000),
+    end=st.integers(0, 10_000),
+    kind=st.sampled_from(["deadline", "start", "recurring", "none", "multi"]),
+    date=st.none() | st.dates(),
+    dates=st.lists(st.dates(), max_size=3).map(tuple),
+    precision=st.none() | st.sampled_from(["day", "month", "quarter", "half", "year"]),
+    rrule=st.none() | texts,
+    hedged=st.booleans(),
+    reason=st.none() | texts,
+)
+task_lists = st.lists(
+    st.builds(
+        Task,
+        key=texts,
+        number=texts,
+        title=texts,
+        text=texts,
+        agencies=st.lists(agency_refs, max_size=3).map(tuple),
+        deadlines=st.lists(deadline_values, max_size=3).map(tuple),
+    ),
+    max_size=4,
+    unique_by=lambda task: task.key,
+)
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(tasks=task_lists, title=texts)
+def test_any_tasks_round_trip(store: Store, tasks: list[Task], title: str) -> None:
+    path = f"docs/{uuid.uuid4()}.txt"
+    prefixed = [replace(task, key=f"{path}:{task.key}") for task in tasks]
+    store.save_document(Document(path=path, title=title, tasks=tuple(prefixed)), digest="d", now=NOW)
+    stored = [s for s in store.task_states() if s.document.path == path]
+    assert [s.task for s in stored] == prefixed
+    assert {s.document.title for s in stored} <= {title}

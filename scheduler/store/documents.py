@@ -8,6 +8,7 @@ and comes back with its history if it reappears.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -57,8 +58,9 @@ class _Stored:
 def save_document(
     connection: sa.Connection, doc: Document, *, digest: str, now: datetime
 ) -> SaveResult:
+    """Upsert ``doc`` and its tasks; an unchanged ``digest`` means nothing to write."""
     keys = [task.key for task in doc.tasks]
-    duplicates = sorted({key for key in keys if keys.count(key) > 1})
+    duplicates = sorted(key for key, count in Counter(keys).items() if count > 1)
     if duplicates:
         raise InputError(f"{doc.path} has more than one task with the key {duplicates[0]!r}.")
     row = connection.execute(
@@ -116,7 +118,8 @@ def save_document(
                 )
                 .returning(tasks.c.id)
             ).scalar_one()
-            _write_children(connection, task_id, task.agencies, task.deadlines)
+            _write_agencies(connection, task_id, task.agencies)
+            _write_deadlines(connection, task_id, task.deadlines)
             added += 1
             continue
         if old.removed:
@@ -154,11 +157,8 @@ def save_document(
     return SaveResult(added=added, updated=updated, removed=gone, unchanged=unchanged)
 
 
-def _write_children(
-    connection: sa.Connection,
-    task_id: int,
-    agencies: Sequence[AgencyRef],
-    deadlines: Sequence[Deadline],
+def _write_agencies(
+    connection: sa.Connection, task_id: int, agencies: Sequence[AgencyRef]
 ) -> None:
     if agencies:
         connection.execute(
@@ -174,6 +174,11 @@ def _write_children(
                 for i, a in enumerate(agencies)
             ],
         )
+
+
+def _write_deadlines(
+    connection: sa.Connection, task_id: int, deadlines: Sequence[Deadline]
+) -> None:
     if deadlines:
         connection.execute(
             sa.insert(task_deadlines),
@@ -200,10 +205,10 @@ def _write_children(
 def _replace_children(connection: sa.Connection, old: _Stored, task: Task) -> None:
     if old.task.agencies != task.agencies:
         connection.execute(sa.delete(task_agencies).where(task_agencies.c.task_id == old.id))
-        _write_children(connection, old.id, task.agencies, ())
+        _write_agencies(connection, old.id, task.agencies)
     if old.task.deadlines != task.deadlines:
         connection.execute(sa.delete(task_deadlines).where(task_deadlines.c.task_id == old.id))
-        _write_children(connection, old.id, (), task.deadlines)
+        _write_deadlines(connection, old.id, task.deadlines)
 
 
 def _load(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[_Stored]:
