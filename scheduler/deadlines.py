@@ -45,6 +45,7 @@ _TAILS = "以前|之前|前|以内|之内|内|为止|止"
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
+_RANGE_WORDS = ("-", "至", "到")
 _CLAUSE_END = re.compile(r"[。;!?\n]")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # A duration's unit as a relativedelta field and size; 半年 is six months, 半月 fifteen days.
@@ -63,15 +64,15 @@ _STEPS = {
 
 
 class _Rule(NamedTuple):
-    """A pattern, what a match means, and a cheap test that lets most texts skip it."""
+    """A pattern, what a match means, and words one of which a text needs for a match.
 
-    gate: re.Pattern[str] | None
+    The words let most texts skip most patterns: a substring test is far cheaper than
+    a scan, and normalizing must be fast enough for whole documents.
+    """
+
+    needs: tuple[str, ...]
     pattern: re.Pattern[str]
     handler: Callable[[re.Match[str], _Context], _Result | None]
-
-
-def _rule(gate: str | None, pattern: re.Pattern[str], handler: Callable[[re.Match[str], _Context], _Result | None]) -> _Rule:
-    return _Rule(gate and re.compile(gate), pattern, handler)
 
 
 class _Invalid(Exception):
@@ -214,8 +215,8 @@ class _Grammar:
             )
         )
         self.rules: list[_Rule] = [
-            _rule(
-                "[每按]",
+            _Rule(
+                ("每", "按"),
                 re.compile(
                     rf"(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
                     rf"(?:(?:年|月|季度?)?(?P<re>底|末)"
@@ -231,24 +232,24 @@ class _Grammar:
                 ),
                 self._recurring,
             ),
-            _rule(
-                "五|之年",
+            _Rule(
+                ("五", "之年"),
                 re.compile(
                     rf"{lead}(?:(?P<plan>{_alt(lex.plans)})(?P<part>{_alt(lex.plan_parts)})?"
                     rf"|(?P<lone>{_alt(self.lone_parts)})){tail}"
                 ),
                 self._plan,
             ),
-            _rule(
-                r"\d{4}年?[-至到]\d{4}",
+            _Rule(
+                _RANGE_WORDS,
                 re.compile(
                     rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})年度?"
                     rf"(?P<ybp>{_alt(self.year_periods)})?(?:{_TAILS})?"
                 ),
                 self._year_range,
             ),
-            _rule(
-                r"[\d年月日号底末旬季]起?[-至到]",
+            _Rule(
+                _RANGE_WORDS,
                 re.compile(
                     rf"{lead}(?:{starts_before})?{self._point('a')}起?(?:-|至|到)"
                     rf"(?:{self._point('b')}|(?P<dend>\d{{1,2}})[日号])"
@@ -256,30 +257,34 @@ class _Grammar:
                 ),
                 self._range,
             ),
-            _rule("即日|之日", re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
-            _rule(
-                r"[-至到]\d{1,2}月",
+            _Rule(("即日", "之日"), re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
+            _Rule(
+                _RANGE_WORDS,
                 re.compile(
                     rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年|(?P<yw>{_alt(lex.year_words)}))?(?<![\d.])\d{{1,2}}(?:月份?)?"
                     rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{_TAILS})?"
                 ),
                 self._month_range,
             ),
-            _rule(
-                r"内|时间|努力|今后|未来|\A\s*[\d半]",
+            _Rule(
+                ("内", "时间", "努力", "今后", "未来"),
                 re.compile(
                     rf"{lead}(?:{after_anchor}?(?:在)?(?<![\d.]){upto}(?<![\d.])(?P<n>\d{{1,3}}|半)"
                     rf"(?P<u>{_DURATION_UNITS})(?:以|之)?内"
-                    # a deadline cell that holds a bare duration (完成时限: 3个月) counts from the issue date
-                    rf"|\A\s*{upto}(?P<nc>\d{{1,3}}|半)(?P<uc>{_DURATION_UNITS})(?:左右)?(?:时间)?\s*\Z"
                     rf"|(?:用|经过|通过|花)(?<![\d.]){upto}(?P<n1>\d{{1,2}})个?年(?:左右)?的?(?:时间|努力)"
                     rf"|(?:今后|未来){upto}(?P<n2>\d{{1,2}})年)"
                 ),
                 self._duration,
             ),
-            _rule("即日|之日", re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
-            _rule(
-                None,
+            # a deadline cell that holds a bare duration (完成时限: 3个月) counts from the issue date
+            _Rule(
+                (),
+                re.compile(rf"\A\s*{upto}(?P<n>\d{{1,3}}|半)(?P<u>{_DURATION_UNITS})(?:左右)?(?:时间)?\s*\Z"),
+                self._cell_duration,
+            ),
+            _Rule(("即日", "之日"), re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
+            _Rule(
+                (),
                 re.compile(
                     rf"(?=[{re.escape(point_starts)}]){lead}(?P<sb>{starts_before})?{self._point('p')}"
                     rf"(?:(?P<since>以来|至今)"
@@ -289,8 +294,8 @@ class _Grammar:
                 ),
                 self._at_point,
             ),
-            _rule(None, re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
-            _rule(r"\d{5}年", re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
+            _Rule((), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
+            _Rule(("年",), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
         ]
         self.baselines_before = tuple(lex.baselines_before)
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
@@ -466,8 +471,10 @@ class _Grammar:
         years = m.group("n1") or m.group("n2")
         if years:
             return _Result("deadline", base + relativedelta(years=int(years)), "day")
-        count, unit = (m.group("n"), m.group("u")) if m.group("n") else (m.group("nc"), m.group("uc"))
-        return _Result("deadline", self._add(base, count, unit, ctx), "day")
+        return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
+
+    def _cell_duration(self, m: re.Match[str], ctx: _Context) -> _Result:
+        return _Result("deadline", self._add(ctx.need_base(), m.group("n"), m.group("u"), ctx), "day")
 
     @staticmethod
     def _add(day: date, count: str, unit: str, ctx: _Context) -> date:
@@ -539,8 +546,8 @@ class _Grammar:
         cleaned = self.lex.numerals.clean(text)
         clean = cleaned.text
         candidates = []
-        for priority, (gate, pattern, handler) in enumerate(self.rules):
-            if gate is not None and not gate.search(clean):
+        for priority, (needs, pattern, handler) in enumerate(self.rules):
+            if needs and not any(word in clean for word in needs):
                 continue
             for m in pattern.finditer(clean):
                 if m.end() > m.start():

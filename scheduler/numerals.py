@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Full-width ASCII to half-width, and every dash or tilde of a range to "-".
 _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -21,8 +21,7 @@ _WIDTH.update({ord(c): "-" for c in "—–―－‐‑~～〜"})
 _DROPPED = r"[ \t\u00a0\u3000“”‘’\"'「」『』]+"
 
 
-@dataclass(frozen=True, slots=True)
-class Cleaned:
+class Cleaned(NamedTuple):
     """A cleaned copy of a text; ``starts``/``ends`` give each character's source span."""
 
     text: str
