@@ -141,6 +141,7 @@ _LABELS: tuple[tuple[str, str], ...] = (
 )
 _LABEL = re.compile("|".join(f"(?P<l{i}>{_variants(label)})\\s*[:]" for i, (label, _) in enumerate(_LABELS)))
 _LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
+_SENTENCE_LABEL = re.compile(rf"(?<=[。;])\s*(?:{_LABEL.pattern})")
 
 _VERBS: tuple[tuple[str, str], ...] = (
     ("按职责分别牵头负责", "lead"), ("按职责分工牵头负责", "lead"), ("分别牵头负责", "lead"),
@@ -409,6 +410,9 @@ class _Builder:
             elif section == "task":
                 self.warnings.append(f"{item.number} names no responsible agency and no deadline: set aside.")
             return
+        if not responsible and section == "means":
+            self.warnings.append(f"{item.number} has dates but no responsible agency and is not in the task part: set aside.")
+            return
         if not responsible:
             self.warnings.append(f"{item.number} has deadlines but no responsible agency.")
         self.add(item.number, body, _merge(agencies, self.carried if responsible else ()), deadlines)
@@ -532,6 +536,10 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
         if _is_responsibility(content) or (body[start - 1 : start] in ("。", "") and _is_agency_list(content)):
             clauses.insert(0, content)
             body = body[:start].rstrip()
+    inline = _trailing_labels(body)
+    if inline is not None:
+        clauses.insert(0, body[inline:].strip(" 。"))
+        body = body[:inline].rstrip()
     heading = _heading_bracket(body)
     if heading is not None:
         start, content = heading
@@ -542,6 +550,14 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
         clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
         body = (body[: by.start()] + body[by.end() :]).strip()
     return body, clauses
+
+
+def _trailing_labels(body: str) -> int | None:
+    """Where labels without brackets end a paragraph (…。牵头单位:A;配合单位:B。), if they do."""
+    for match in _SENTENCE_LABEL.finditer(body):
+        if "。" not in body[match.start() :].rstrip("。 "):
+            return match.start()
+    return None
 
 
 def _trailing_bracket(text: str) -> tuple[int, str] | None:

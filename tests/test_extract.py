@@ -309,3 +309,23 @@ def test_clean_lines_drops_chrome_and_repairs_damage():
         "扫一扫在手机上查看当前页面\n相关解读\n"
     )
     assert clean_lines(raw) == ["一、任务", "(一)做事。責任單位:市卫健委", "重大工作", "完成时间:2017年6月"]
+
+
+STAGES = """某市安全生产专项整治三年行动实施方案
+一、主要任务
+(一)学习宣传
+1.深入学习。各级党委和政府要深入学习。(市委宣传部、市应急管理局牵头,各区政府、市有关部门按职责分工负责)
+2.加强宣传。2020年9月底前,开展宣传。牵头单位:市应急管理局;配合单位:市委宣传部、教育局。
+二、实施步骤
+(一)动员部署(2020年4月—2020年5月)。各区、各有关部门制定方案。
+"""
+
+
+def test_labels_ending_a_paragraph_and_stages_without_responsibility():
+    doc = extract(STAGES, "x.txt")
+    tasks = by_number(doc)
+    assert list(tasks) == ["一.(一).1", "一.(一).2"]
+    assert roles(tasks["一.(一).1"]) == [("市委宣传部", L), ("市应急管理局", L), ("各区政府", S), ("市有关部门", S)]
+    assert roles(tasks["一.(一).2"]) == [("市应急管理局", L), ("市委宣传部", S), ("市教育局", S)]
+    assert tasks["一.(一).2"].text == "加强宣传。2020年9月底前,开展宣传。"
+    assert any(w.startswith("二.(一)") and "set aside" in w for w in doc.warnings)
