@@ -369,7 +369,7 @@ class _Builder:
     def items(self, outline: Outline) -> None:
         heads = {item.path: item.head for item in outline.items}
         any_responsibility = any(_has_responsibility(item, heads) for item in outline.items)
-        for item, leaf in zip(outline.items, outline.leaves()):
+        for item, leaf in _units(outline, heads):
             if leaf:
                 self.item(item, heads, any_responsibility)
             else:
@@ -493,6 +493,39 @@ class _Builder:
                 prefix = listed.prefix
                 refs.extend(AgencyRef(name, role) for name in listed.names)
         return _merge(refs, self.carried)
+
+
+def _units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
+    """The items in order, each with whether it is read as a task unit (a leaf).
+
+    Sub-points (1. 2. 3.) whose only responsibility is a 责任单位 line after the last
+    of them belong to their parent, as the plan writes one responsibility for the whole
+    item: the parent with its sub-points is then one unit.
+    """
+    items, leaves = outline.items, outline.leaves()
+    units: list[tuple[Item, bool]] = []
+    index = 0
+    while index < len(items):
+        parent = items[index]
+        end = index + 1
+        while end < len(items) and items[end].path[: len(parent.path)] == parent.path:
+            end += 1
+        children = items[index + 1 : end]
+        if _shares_last_line(parent, children, leaves[index + 1 : end], heads):
+            lines = [*parent.lines, *(f"{child.path[-1]}.{child.text}" for child in children)]
+            units.append((Item(parent.path, parent.head, tuple(lines), parent.line), True))
+            index = end
+            continue
+        units.append((parent, leaves[index]))
+        index += 1
+    return units
+
+
+def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[bool], heads: dict) -> bool:
+    if len(children) < 2 or not all(leaves) or _has_responsibility(parent, heads):
+        return False
+    *first, last = children
+    return any(_LABEL_LINE.match(line) for line in last.lines) and not any(_has_responsibility(child, heads) for child in first)
 
 
 def _has_responsibility(item: Item, heads: dict) -> bool:

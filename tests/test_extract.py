@@ -329,3 +329,23 @@ def test_labels_ending_a_paragraph_and_stages_without_responsibility():
     assert roles(tasks["一.(一).2"]) == [("市应急管理局", L), ("市委宣传部", S), ("市教育局", S)]
     assert tasks["一.(一).2"].text == "加强宣传。2020年9月底前,开展宣传。"
     assert any(w.startswith("二.(一)") and "set aside" in w for w in doc.warnings)
+
+
+SHARED = """某市方案
+一、主要任务
+(一)完善制度
+1.建立甲制度。
+2.建立乙制度,2021年底前完成。
+责任单位:市司法局、财政局
+(二)加强监管
+1.加强丙监管。(市市场监管局负责)
+2.加强丁监管。
+"""
+
+
+def test_a_responsibility_line_after_the_last_sub_point_belongs_to_the_parent():
+    tasks = by_number(extract(SHARED, "x.txt"))
+    assert list(tasks) == ["一.(一)", "一.(二).1"]
+    assert roles(tasks["一.(一)"]) == [("市司法局", R), ("市财政局", R)]
+    assert dates(tasks["一.(一)"]) == [("deadline", date(2021, 12, 31))]
+    assert "1.建立甲制度。" in tasks["一.(一)"].text
