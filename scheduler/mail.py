@@ -50,8 +50,8 @@ class _Subject(str):
     name = "Subject"
 
     def fold(self, *, policy: Policy) -> str:
-        charset = "us-ascii" if self.isascii() else "utf-8"
-        encoded = Header(str(self), charset, header_name=self.name).encode(linesep=policy.linesep)
+        # Always encoded, so even ASCII text that looks like an encoded word stays text.
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
         return f"{self.name}: {encoded}{policy.linesep}"
 
 

@@ -93,6 +93,11 @@ def test_document_text_cannot_inject_headers(subject):
     assert got["Subject"].startswith("标题 ")
 
 
+def test_ascii_that_looks_encoded_stays_literal():
+    subject = "=?utf-8?b?5YGH?= notice"
+    assert reparse(build(rendered=Rendered(subject, "t", "h")))["Subject"] == subject
+
+
 def test_overlong_subject_is_cut():
     assert len(clean_subject("督" * 500)) == MAX_SUBJECT
     assert clean_subject("督" * 500).endswith("…")
