@@ -2,8 +2,10 @@
 
 The file is named after the Message-ID, which is derived from the notification key,
 so a message sent again after a crash replaces its file instead of adding a second
-one. Each file is written to a temporary name and renamed, so a reader (or a crash)
-never sees half a message.
+one. Each file is written to a temporary name, synced and renamed, and the rename is
+synced too, so a reader (or a crash) never sees half a message and a message the log
+records as sent is on disk. A crash mid-write can leave a hidden ``.*.tmp`` file,
+which nothing reads.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ from scheduler.errors import ConfigError, DeliveryError
 def file_name(message_id: str) -> str:
     """The .eml name for a Message-ID: its characters that are safe in a file name."""
     return re.sub(r"[^A-Za-z0-9._@-]", "_", message_id.strip().strip("<>")) + ".eml"
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable before the log records the message sent."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class FileBackend(MailBackend):
@@ -56,6 +67,7 @@ class FileBackend(MailBackend):
             except BaseException:
                 os.unlink(tmp)
                 raise
+            _sync_directory(self.outbox)
         except OSError as exc:
             raise DeliveryError(f"Cannot write {path}: {exc.strerror}.", permanent=False) from None
         return f"written to {path}"
