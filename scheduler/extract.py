@@ -96,13 +96,16 @@ _CITATION = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,10}[〔\[(]\s*\d{4}\s*[
 # A baseline year (D17): 比2015年, 较2017-2018年.
 _BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
 
+# Kinds of time phrase that bind a task; starts (2017年起) and no-date words do not.
 _DEADLINE_KINDS = ("deadline", "multi", "recurring")
+
+# The sentences a task's deadlines are read from, one by one.
+_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
 
 # How alike a table row and a body task must be: most rows of a restating table reach
 # _RESTATED; within such a table, a row restates its best match from _RESTATED_IN_TABLE.
 _RESTATED = 0.5
 _RESTATED_IN_TABLE = 0.35
-_SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
 
 # -- responsibility ----------------------------------------------------------------------
 
@@ -166,8 +169,8 @@ _FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"�
 # "由A承办,B、C配合。" before the task text (R15).
 _BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
 
-_OPEN = "((〔["
-_CLOSE = {")": "(", "〕": "〔", "]": "["}
+_OPEN = "(〔["
+_CLOSE = ")〕]"
 
 
 def parse_file(path: Path) -> Document:
@@ -181,8 +184,8 @@ def extract(text: str, path: str) -> Document:
     outline = parse_outline(lines)
     head_end = outline.items[0].line if outline.items else len(lines)
     meta = _metadata(lines, head_end)
-    base = meta["issued_on"] or _plan_year(meta["title"], text)
-    identity = meta["doc_number"] or meta["title"] or Path(path).stem
+    base = meta.issued_on or _plan_year(meta.title, text)
+    identity = meta.doc_number or meta.title or Path(path).stem
     builder = _Builder(identity, base, _role_mode(text))
     builder.items(outline)
     builder.rows(outline.rows)
@@ -191,11 +194,11 @@ def extract(text: str, path: str) -> Document:
         warnings.append(f"No task found in {path}: no numbered item names a responsible agency or a deadline.")
     return Document(
         path=path,
-        title=meta["title"] or "",
-        doc_number=meta["doc_number"],
-        issuer=meta["issuer"],
-        issued_on=meta["issued_on"],
-        jurisdiction=meta["jurisdiction"],
+        title=meta.title or "",
+        doc_number=meta.doc_number,
+        issuer=meta.issuer,
+        issued_on=meta.issued_on,
+        jurisdiction=meta.jurisdiction,
         tasks=tuple(builder.tasks),
         warnings=tuple(warnings),
     )
@@ -220,7 +223,18 @@ def clean_lines(text: str) -> list[str]:
 # -- metadata ----------------------------------------------------------------------------
 
 
-def _metadata(lines: list[str], head_end: int) -> dict:
+@dataclass(frozen=True, slots=True)
+class _Metadata:
+    title: str | None
+    doc_number: str | None
+    issuer: str | None
+    issued_on: date | None
+    jurisdiction: str | None
+
+
+def _metadata(lines: list[str], head_end: int) -> _Metadata:
+    """Metadata from the head of the text (before the first item), and the signature date,
+    which may also stand after the body."""
     head = lines[:head_end]
     issuer = title = None
     for line in head:
@@ -238,13 +252,7 @@ def _metadata(lines: list[str], head_end: int) -> dict:
     if issuer is None:
         field = next((m for m in map(_ISSUER_FIELD.search, head) if m), None)
         issuer = field.group(1) if field else None
-    return {
-        "title": title,
-        "doc_number": _doc_number(head),
-        "issuer": issuer,
-        "issued_on": issued_on,
-        "jurisdiction": jurisdiction(issuer or title or ""),
-    }
+    return _Metadata(title, _doc_number(head), issuer, issued_on, jurisdiction(issuer or title or ""))
 
 
 def _plan_title(head: list[str]) -> str | None:
