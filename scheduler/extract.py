@@ -452,11 +452,14 @@ class _Builder:
         for row in rows:
             tables.setdefault(row.table, []).append(row)
         for table in tables.values():
-            links = _restatements(table, [self.row_agencies(row) for row in table], body_tasks)
-            for row, target in zip(table, links):
-                self.row(row, target)
+            agencies = [self.row_agencies(row) for row in table]
+            links = _restatements(table, agencies, body_tasks)
+            for row, refs, target in zip(table, agencies, links):
+                self.row(row, refs, target)
 
-    def row(self, row: Row, target: Task | None) -> None:
+    def row(self, row: Row, agencies: tuple[AgencyRef, ...], target: Task | None) -> None:
+        """A row as a task of its own, or its deadlines added to the body task it restates
+        (their spans then index the table cell, not the task's text)."""
         task_text = "\n".join(row.cells.get("task", ()))
         deadlines = self.row_deadlines(row)
         if target is not None:
@@ -465,7 +468,6 @@ class _Builder:
             self.tasks[index] = replace(current, deadlines=current.deadlines + tuple(d for d in deadlines if d not in current.deadlines))
             self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
             return
-        agencies = self.row_agencies(row)
         if not agencies and not deadlines:
             self.warnings.append(f"Table row {row.number} names no agency and no deadline: set aside.")
             return
