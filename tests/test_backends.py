@@ -226,6 +226,7 @@ def test_console_backend_prints_readable_chinese(capsys):
     assert "Subject: 【督办提醒】任务1 完善家庭医生签约服务" in out
     assert "From: 督查室 <duban@zhangzhou.example>" in out
     assert "第1封正文：还有7天。" in out
+    assert "Content-Type" not in out and "base64" not in out
 
 
 def test_envelope_takes_to_and_cc_once_each():

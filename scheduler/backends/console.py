@@ -1,8 +1,8 @@
 """A backend that prints each message for a person to read.
 
-The headers are shown decoded and only the plain-text part of the body, because a
-raw message (encoded words, base64 bodies) is unreadable on a terminal; the file
-backend is the one that keeps messages byte for byte.
+Headers are shown decoded (less the MIME ones) and only the plain-text part of the
+body, because a raw message (encoded words, base64 bodies) is unreadable on a
+terminal; the file backend is the one that keeps messages byte for byte.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import TextIO
 from scheduler.backends.base import MailBackend
 
 SEPARATOR = "-" * 72
+# Headers about the encoding, which mean nothing once the text is shown decoded.
+_MIME_HEADERS = {"mime-version", "content-type", "content-transfer-encoding"}
 
 
 class ConsoleBackend(MailBackend):
@@ -26,7 +28,11 @@ class ConsoleBackend(MailBackend):
         stream = self._stream or sys.stdout
         body = msg.get_body(preferencelist=("plain",))
         text = body.get_content() if body is not None else ""
-        headers = "".join(f"{name}: {value}\n" for name, value in msg.items())
+        headers = "".join(
+            f"{name}: {value}\n"
+            for name, value in msg.items()
+            if name.lower() not in _MIME_HEADERS
+        )
         stream.write(f"{headers}\n{text.rstrip()}\n{SEPARATOR}\n")
         stream.flush()
         return "printed to the console"
