@@ -61,10 +61,16 @@ _PERSON = re.compile(r"(?:领导|領導|副?市长|副?区长|副?县长|副?省
 
 # Parenthesized aliases or inclusions after a name (N6): 经信委(数字办), (以下简称区医改办),
 # 各区政府(含…管委会). Group parentheses such as 各县(市、区) or 政府(管委会) stay.
-_ALIAS = re.compile(r"[(（](?:含|以下简称|以下簡稱)?[^()（）]*?(?:办|委|局|部门|厅|中心|[^()（）]*简称[^()（）]*)[)）]$")
-_INCLUSION = re.compile(r"[(（](?:含|以下简称|以下簡稱)[^()（）]*[)）]$")
+_ALIAS = re.compile(r"[(（](?:[^()（）]*(?:办|委|局|部门|厅|中心)|(?:含|以下简称|以下簡稱)[^()（）]*)[)）]$")
 
 _SEPARATORS = "、,;，；及/"
+
+# Endings of anything a plan names as responsible: departments, governments, institutions.
+_AGENCY_END = re.compile(
+    r"(?:委员会|委|局|办公室|办|辦|厅|廳|部门|部門|部|中心|署|处|政府|管委会|管委會|党工委|办事处|协会|協會|"
+    r"商会|联|院|学校|校|银行|公司|集团|单位|單位|街道|乡镇|镇|乡|所|站|队|台|社|分局)$"
+)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,13 +81,6 @@ class NameList:
     names: tuple[str, ...]
     dropped: tuple[str, ...] = ()
     prefix: str | None = None
-
-
-# Endings of anything a plan names as responsible: departments, governments, institutions.
-_AGENCY_END = re.compile(
-    r"(?:委员会|委|局|办公室|办|辦|厅|廳|部门|部門|部|中心|署|处|政府|管委会|管委會|党工委|办事处|协会|協會|"
-    r"商会|联|院|学校|校|银行|公司|集团|单位|單位|街道|乡镇|镇|乡|所|站|队|台|社|分局)$"
-)
 
 
 def looks_like_agency(text: str) -> bool:
@@ -175,9 +174,8 @@ def _clean(name: str) -> tuple[str, str | None]:
     tail = _OPEN_TAIL.search(name)
     if tail and tail.start() > 0:
         dropped, name = name[tail.start() :], name[: tail.start()]
-    while _ALIAS.search(name) or _INCLUSION.search(name):
-        match = _INCLUSION.search(name) or _ALIAS.search(name)
-        name = name[: match.start()].strip()
+    while alias := _ALIAS.search(name):
+        name = name[: alias.start()].strip()
     return name, dropped
 
 
