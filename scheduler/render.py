@@ -181,7 +181,7 @@ class Renderer:
         for name in overrides:
             if not NAME.fullmatch(name):
                 raise TemplateError(
-                    f"Template name {name!r} is not a template name (letters, digits, '-', '_')."
+                    f"[templates] {name!r} is not a template name (letters, digits, '-', '_')."
                 )
         self._overrides = {f"{name}.j2": Path(path) for name, path in overrides.items()}
         self._files = {str(path): name for name, path in self._overrides.items()}
@@ -242,10 +242,12 @@ class Renderer:
         return blocks
 
     def check(self, uses: Mapping[str, str] = {}) -> None:
-        """Check every default and overriding template, and each of ``uses``.
+        """Check the template of each kind (default or override) and each of ``uses``.
 
         ``uses`` maps a template that rules name to the kind of message it renders
-        (its sample context): ``{"urgent": "reminder"}``.
+        (its sample context): ``{"urgent": "reminder"}``. Checking compiles the
+        template and those it extends, makes sure the three blocks are filled, and
+        renders it with :func:`sample`, so a misspelt field fails here too.
         """
         for name, kind in {**{kind: kind for kind in KINDS}, **uses}.items():
             file = f"{name}.j2"
