@@ -94,6 +94,7 @@ class _Result(NamedTuple):
     precision: Precision | None = None
     rrule: str | None = None
     reason: str | None = None
+    dates: tuple[date, ...] = ()
 
 
 class _Context:
@@ -125,17 +126,11 @@ def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays 
     with two milestones, so they come back together rather than the first alone.
     """
     found = find_deadlines(text, base, add_workdays=add_workdays)
-    dated = [d for d in found if d.kind == "deadline"]
-    if len({d.date for d in dated}) > 1:
+    dated = [d for d in found if d.kind in ("deadline", "multi")]
+    dates = tuple(dict.fromkeys(day for d in dated for day in (d.dates or (d.date,))))
+    if len(dates) > 1:
         start, end = dated[0].start, dated[-1].end
-        return Deadline(
-            text[start:end],
-            start,
-            end,
-            "multi",
-            dates=tuple(dict.fromkeys(d.date for d in dated if d.date is not None)),
-            hedged=any(d.hedged for d in dated),
-        )
+        return Deadline(text[start:end], start, end, "multi", dates=dates, hedged=any(d.hedged for d in dated))
     for kind in ("deadline", "recurring", "start", "none"):
         for d in found:
             if d.kind == kind:
@@ -243,10 +238,18 @@ class _Grammar:
             _Rule(
                 _RANGE_WORDS,
                 re.compile(
-                    rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})年度?"
+                    # 2016-2020年, and in a table cell 2018-2020 with no 年 at all
+                    rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})(?:年度?|(?![\d.%]))"
                     rf"(?P<ybp>{_alt(self.year_periods)})?(?:{_TAILS})?"
                 ),
                 self._year_range,
+            ),
+            _Rule(
+                ("、", "和", "及"),
+                re.compile(
+                    rf"{lead}(?<!\d)(?P<years>\d{{4}}(?:[、和及]\d{{4}})+)年(?P<yp>{self.alt_attached})?(?:{_TAILS})?"
+                ),
+                self._years,
             ),
             _Rule(
                 _RANGE_WORDS,
@@ -443,8 +446,10 @@ class _Grammar:
         span = self._resolve(m, "c", ctx)
         return _Result("deadline", span.last, span.precision)
 
-    def _year_range(self, m: re.Match[str], ctx: _Context) -> _Result:
-        first, last = self._year(m.group("ya")), self._year(m.group("yb"))
+    def _year_range(self, m: re.Match[str], ctx: _Context) -> _Result | None:
+        first, last = int(m.group("ya")), int(m.group("yb"))
+        if not self.lex.earliest <= first < last <= self.lex.latest:
+            return None  # 2018-2016, 6623-5191: numbers or codes, no range of years
         ctx.year = last
         if m.group("ybp"):
             period = self.year_periods[m.group("ybp")]
@@ -453,6 +458,14 @@ class _Grammar:
             span = self._period(year, period)
             return _Result("deadline", span.last, span.precision)
         return _Result("deadline", date(last, 12, 31), "year")
+
+    def _years(self, m: re.Match[str], ctx: _Context) -> _Result:
+        """2017、2018年: one phrase, one 年 for several years, each a milestone."""
+        years = [self._year(y) for y in re.findall(r"\d{4}", m.group("years"))]
+        ctx.year = years[-1]
+        period = self.year_periods.get(m.group("yp") or "年底")
+        spans = [self._period(year, period) for year in years]
+        return _Result("multi", precision=spans[0].precision, dates=tuple(span.last for span in spans))
 
     def _plan(self, m: re.Match[str], ctx: _Context) -> _Result:
         part = self.lex.plan_parts.get(m.group("part") or m.group("lone") or "")
@@ -569,7 +582,7 @@ class _Grammar:
             if self._not_a_limit(clean, m, handler):
                 continue
             a, b = cleaned.span(m.start(), m.end())
-            hedged = result.kind == "deadline" and self._hedged(clean, m)
+            hedged = result.kind in ("deadline", "multi") and self._hedged(clean, m)
             found.append(
                 Deadline(
                     text[a:b],
@@ -578,6 +591,7 @@ class _Grammar:
                     result.kind,  # type: ignore[arg-type]
                     date=result.date,
                     precision=result.precision,
+                    dates=result.dates,
                     rrule=result.rrule,
                     hedged=hedged,
                     reason=result.reason,

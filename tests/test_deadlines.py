@@ -78,6 +78,7 @@ DATED = [
     # ranges: the end
     ("2016—2020年", "deadline", "2020-12-31", "year"),
     ("2018-2020年", "deadline", "2020-12-31", "year"),
+    ("2018-2020", "deadline", "2020-12-31", "year"),
     ("2021年5月1日至2022年4月30日", "deadline", "2022-04-30", "day"),
     ("9月15日-25日", "deadline", "2017-09-25", "day"),
     ("自即日起到2018年6月底", "deadline", "2018-06-30", "month"),
@@ -211,6 +212,7 @@ NOT_LIMITS = [
     "比上年增长",
     "2018.5万元",
     "2018年《政府工作报告》",
+    "加盟电话:152-6623-5191",
     "将上年度工作总结报送市卫计委",
 ]
 
@@ -218,6 +220,20 @@ NOT_LIMITS = [
 @pytest.mark.parametrize("text", NOT_LIMITS)
 def test_not_a_time_limit(text: str) -> None:
     assert find_deadlines(text, BASE) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("2018、2019年", ["2018-12-31", "2019-12-31"]),
+        ("2017、2018年上半年", ["2017-06-30", "2018-06-30"]),
+        ("2019年3月底前完成,2019年6月底前全面推开", ["2019-03-31", "2019-06-30"]),
+        ("到2025年,基本建成…;到2035年,全面建成…", ["2025-12-31", "2035-12-31"]),
+    ],
+)
+def test_multi(text: str, dates: list[str]) -> None:
+    d = normalize(text, BASE)
+    assert (d.kind, d.date, d.dates) == ("multi", None, tuple(date.fromisoformat(x) for x in dates))
 
 
 def test_several_dates_of_one_clause_are_multi() -> None:
