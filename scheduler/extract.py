@@ -28,7 +28,7 @@ from pathlib import Path
 from scheduler.deadlines import find_deadlines
 from scheduler.model import AgencyRef, Deadline, Document, Role, Task
 from scheduler.names import looks_like_agency, split_names, split_top
-from scheduler.outline import Item, Outline, Row, parse_outline
+from scheduler.outline import Item, Outline, Row, numeral, parse_outline
 from scheduler.reader import CELL, read_text
 
 # -- cleaning --------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def parse_date_line(line: str) -> date | None:
     for pattern in (_SIGNATURE_DATE, _CN_DATE):
         match = pattern.match(line)
         if match:
-            parts = [_cn_number(part) for part in match.groups()]
+            parts = [numeral(part) for part in match.groups()]
             return _date(*parts)
     match = _DIGIT_DATE.match(line)
     if not match:
@@ -310,16 +310,6 @@ def parse_date_line(line: str) -> date | None:
     year, rest = int(match.group(4)), match.group(5)
     splits = [(rest[:1], rest[1:]), (rest[:2], rest[2:])]
     return next((day for m, d in splits if d and (day := _date(year, int(m), int(d)))), None)
-
-
-def _cn_number(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"○": 0, "零": 0}
-    if "十" not in text:
-        return int("".join(str(digits[c]) for c in text))
-    tens, _, ones = text.partition("十")
-    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
 
 
 def _date(year: int, month: int, day: int) -> date | None:

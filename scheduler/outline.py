@@ -8,10 +8,11 @@ above it as written (``二.(一).2``), which is what a person quotes when they t
 A marker is trusted only when it continues its sequence (1 after nothing, n+1 after n,
 or 1 again under a new parent), so ``2017年`` or ``1.5张床位`` at a line start is text.
 
-Tables come as rows in two shapes, and both yield :class:`Row` values keyed by column:
-one row per line with tab-separated cells (HTML, DOCX, or text that kept its tabs), or
-one cell per line as in scraped text (seed 001's 分解表), whose rows are found by the
-序号 digits.
+Tables come in three shapes, and all yield :class:`Row` values keyed by column: one row
+per line with tab-separated cells (HTML, DOCX), one row per line with cells separated by
+spaces (scraped text), or one cell per line (seed 001's 分解表), whose rows are found by
+the 序号 digits. Cells that do not fill the columns one to one (merged, or one agency per
+line) are assigned by what they hold.
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from scheduler.names import looks_like_agency, split_top
 from scheduler.reader import CELL
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN = "一二三四五六七八九十百零〇○"
+_CN = "一二三四五六七八九十零〇○"
 
 # Marker kinds, outermost usual first; each regex captures the numeral and leaves the rest.
 _MARKERS = (
     ("cn", re.compile(rf"^([{_CN}]{{1,4}})[、,.]\s*")),
     ("pcn", re.compile(rf"^[(]([{_CN}]{{1,4}})[)]\s*")),
-    ("num", re.compile(r"^(\d{1,3})(?:[、,]|\.(?!\d)|\.(?=\d)|\s+(?=[^\d\s年月日%]))\s*")),
+    ("num", re.compile(r"^(\d{1,3})(?:[、,.]|\s+(?=[^\d\s年月日%]))\s*")),
     ("pnum", re.compile(r"^[(](\d{1,3})[)]\s*")),
     ("circ", re.compile(r"^([①-⑳])\s*")),
 )
@@ -52,7 +53,7 @@ COLUMNS = {
         "工作任务", "任务事项", "重点任务", "主要任务", "工作内容", "具体任务", "任务内容", "目标任务",
         "细化措施", "工作措施", "主要内容", "具体措施", "重点工作", "工作事项", "任务", "内容", "措施",
     ),
-    "lead": ("牵头单位", "牵头部门", "牵头责任部门", "牵头责任单位", "牵头领导"),
+    "lead": ("牵头单位", "牵头部门", "牵头责任部门", "牵头责任单位"),
     "support": (
         "相关责任部门", "相关责任单位", "配合单位", "配合部门", "参与单位", "参与部门", "主要参与部门",
         "协办单位", "协办部门",
@@ -103,7 +104,6 @@ class Row:
 class Outline:
     items: tuple[Item, ...]
     rows: tuple[Row, ...] = ()
-    attachment_line: int | None = None
     warnings: tuple[str, ...] = field(default=())
 
     def leaves(self) -> list[bool]:
@@ -113,17 +113,15 @@ class Outline:
 
 
 def numeral(text: str) -> int:
-    """Value of an item numeral: 3, 十七, ⑤."""
+    """Value of a numeral: 3, 十七, ⑤, and 二○一一 read digit by digit as years are."""
     if "①" <= text <= "⑳":
         return ord(text) - ord("①") + 1
     if text.isdecimal():
         return int(text)
-    if text.startswith("十"):
-        text = "一" + text
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _CN_DIGITS.get(tens, 0) * 10 + (_CN_DIGITS.get(ones, 0) if ones else 0)
-    return _CN_DIGITS.get(text, 0)
+    if "十" not in text:
+        return int("".join(str(_CN_DIGITS.get(c, 0)) for c in text))
+    tens, _, ones = text.partition("十")
+    return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
 
 
 def parse_outline(lines: Sequence[str]) -> Outline:
@@ -133,14 +131,12 @@ def parse_outline(lines: Sequence[str]) -> Outline:
     stack: list[tuple[str, str]] = []  # (kind, shown) of the open markers
     last: dict[str, int] = {}
     body: list[str] | None = None
-    attachment_line = None
     prefix: tuple[str, ...] = ()
     for index, line in enumerate(lines):
         if index in table_lines or _ATTACHMENT_LIST.match(line):
             body = None
             continue
         if _ATTACHMENT.match(line) and found:
-            attachment_line = index if attachment_line is None else attachment_line
             prefix, stack, body = (line.replace(" ", ""),), [], None
             continue
         marker = _marker(line, last, stack[-1][0] if stack else None)
@@ -156,7 +152,7 @@ def parse_outline(lines: Sequence[str]) -> Outline:
         body = []
         found.append((prefix + tuple(entry[1] for entry in stack), head, index, body))
     items = tuple(Item(path, head, tuple(body), index) for path, head, index, body in found)
-    return Outline(items, tuple(rows), attachment_line, tuple(table_warnings))
+    return Outline(items, tuple(rows), tuple(table_warnings))
 
 
 def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str, int, str, str] | None:
