@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import logging
 import shutil
 import socket
 import ssl
@@ -40,6 +41,11 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+
+# aiosmtpd warns on every successful AUTH about an attribute it sets itself.
+logging.getLogger("mail.log").addFilter(
+    lambda record: "login_data is deprecated" not in record.getMessage()
+)
 
 USERNAME = "duban"
 PASSWORD = "Zz-secret-7f3a9"
