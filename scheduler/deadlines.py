@@ -131,7 +131,7 @@ def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays 
     if len(dates) > 1:
         start, end = dated[0].start, dated[-1].end
         return Deadline(text[start:end], start, end, "multi", dates=dates, hedged=any(d.hedged for d in dated))
-    for kind in ("deadline", "recurring", "start", "none"):
+    for kind in ("deadline", "multi", "recurring", "start", "none"):
         for d in found:
             if d.kind == kind:
                 return d
@@ -464,7 +464,9 @@ class _Grammar:
         years = [self._year(y) for y in re.findall(r"\d{4}", m.group("years"))]
         ctx.year = years[-1]
         period = self.year_periods.get(m.group("yp") or "年底")
-        spans = [self._period(year, period) for year in years]
+        spans = [self._period(year, period) for year in dict.fromkeys(years)]
+        if len(spans) == 1:
+            return _Result("deadline", spans[0].last, spans[0].precision)
         return _Result("multi", precision=spans[0].precision, dates=tuple(span.last for span in spans))
 
     def _plan(self, m: re.Match[str], ctx: _Context) -> _Result:
