@@ -32,7 +32,7 @@ from scheduler.backends.console import SEPARATOR
 from scheduler.backends.smtp import envelope
 from scheduler.errors import ConfigError, DeliveryError
 from scheduler.mail import build_message
-from scheduler.render import Rendered
+from scheduler.render import KINDS, Rendered, Renderer, sample
 pytest.register_assert_rewrite("tests.smtpserver")
 from tests.smtpserver import DROP, HANG, PASSWORD, SMTPServer, free_port
 
@@ -238,6 +238,23 @@ def test_envelope_takes_to_and_cc_once_each():
 
 
 # --- SMTP: failures, told apart -------------------------------------------------------
+
+
+def test_every_kind_arrives_over_smtp_as_rendered(smtp_server):
+    renderer = Renderer()
+    sent = {}
+    with SMTPBackend(**smtp_server.settings()) as backend:
+        for kind in KINDS:
+            rendered = renderer.render(kind, sample(kind))
+            msg = build_message(rendered, sender=SENDER, to=(TO,), key=f"{kind}:k", thread="t", now=NOW)
+            backend.send(msg)
+            sent[str(msg["Message-ID"])] = rendered
+    for got in smtp_server.messages:
+        rendered = sent[str(got["Message-ID"])]
+        assert got["Subject"] == rendered.subject
+        assert got.get_body(("plain",)).get_content().replace("\r\n", "\n") == rendered.text
+        assert got.get_body(("html",)).get_content().replace("\r\n", "\n") == rendered.html
+    assert len(smtp_server.messages) == len(KINDS)
 
 
 def test_smtp_logs_in(smtp_server):
