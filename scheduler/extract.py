@@ -162,6 +162,9 @@ _CARRY = re.compile(
     r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
 )
 
+# A clause whose units hold for the later tasks too (R12): (责任单位:X,下同).
+_SAME_BELOW = re.compile(r"[,;]\s*下同\s*$")
+
 # Explicit role rules of the notice (R16).
 _BARE_IS_LEAD = re.compile(_variants("无牵头单位的") + r".{0,4}" + _variants("责任单位即为牵头单位"))
 _FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"为" + _variants("牵头单位"))
@@ -380,10 +383,18 @@ class _Builder:
             )
 
     def carry(self, text: str, where: str) -> str:
-        """Note a carry-forward clause (R12) in ``text``: its units apply to every later task."""
+        """Note a carry-forward clause (R12) in ``text``: its units apply to every later task.
+
+        ``(责任单位:X,下同)`` carries its own units forward; the clause is returned without
+        the carry-forward words.
+        """
         clause, carried = _carry_forward(text)
         if carried:
             self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, where))
+        same = _SAME_BELOW.search(clause)
+        if same:
+            clause = clause[: same.start()]
+            self.carried = tuple(replace(ref, role="responsible") for ref in parse_responsibility(clause, self.mode).agencies)
         return clause
 
     def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:

@@ -197,6 +197,11 @@ def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:
         columns, width, shape = header
         parse = _cell_rows if shape == "cell" else _line_rows
         end, found = parse(lines, index + width, columns, shape)
+        if not found and shape != "cell":
+            end, found = _cell_rows(lines, index + width, columns, shape)
+            found = [replace(row, boundary_lost=True) for row in found]
+            if found:
+                warnings.append(f"The task table at line {index + 1} is interleaved (cells spread over lines): its rows are read with low confidence.")
         if not found:
             warnings.append(f"A task table header at line {index + 1} was found but no row under it could be read (low confidence).")
         used.update(range(index, end))
@@ -248,7 +253,7 @@ def _line_rows(lines: Sequence[str], start: int, columns: list[str], shape: str)
             if shape == "space" and len(cells) > 2:
                 break
             category = category_match.group(1)
-        elif cells[0].isdigit() and (CELL in line or shape == "space"):
+        elif cells[0].isdigit() and len(cells) > 1:
             number = f"{category}.{cells[0]}" if category else cells[0]
             rows.append(_row(number, cells[1:], columns[1:], index))
         else:
@@ -274,7 +279,8 @@ def _cell_rows(lines: Sequence[str], start: int, columns: list[str], shape: str)
         while end < len(lines) and not _row_start(lines, end, expected):
             end += 1
         number = f"{category}.{expected}" if category else str(expected)
-        rows.append(_row(number, [cell.strip() for cell in lines[index + 1 : end] if cell.strip()], columns[1:], index))
+        cells = [cell.strip() for cell in lines[index + 1 : end] if cell.strip(" ()〔〕[]")]
+        rows.append(_row(number, cells, columns[1:], index))
         index, expected = end, expected + 1
     return index, rows
 

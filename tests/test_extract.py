@@ -349,3 +349,10 @@ def test_a_responsibility_line_after_the_last_sub_point_belongs_to_the_parent():
     assert roles(tasks["一.(一)"]) == [("市司法局", R), ("市财政局", R)]
     assert dates(tasks["一.(一)"]) == [("deadline", date(2021, 12, 31))]
     assert "1.建立甲制度。" in tasks["一.(一)"].text
+
+
+def test_same_below_carries_the_units_forward():
+    text = "某市方案\n一、任务\n(一)甲。做甲。(责任单位:各县(市、区)人民政府,下同)\n(二)乙。做乙。(市卫健委牵头)\n"
+    tasks = by_number(extract(text, "x.txt"))
+    assert roles(tasks["一.(一)"]) == [("各县(市、区)人民政府", R)]
+    assert roles(tasks["一.(二)"]) == [("市卫健委", L), ("各县(市、区)人民政府", R)]

@@ -121,3 +121,10 @@ def test_cell_per_line_category_rows():
 def test_header_without_rows_is_reported():
     outline = parse_outline(["序号", "工作任务", "牵头部门", "完成时间", "说明文字"])
     assert outline.rows == () and "no row" in outline.warnings[0]
+
+
+def test_interleaved_table_is_read_with_low_confidence():
+    lines = ["序号 重点任务 牵头部门 完成时限", "1", "治理扬尘", "(", "市生态环境局", ")", "年底前", "2", "治理秸秆", "市农业农村局", "年底前"]
+    outline = parse_outline(lines)
+    assert [row.cells["lead"] for row in outline.rows] == [("市生态环境局",), ("市农业农村局",)]
+    assert all(row.boundary_lost for row in outline.rows) and "interleaved" in outline.warnings[0]
