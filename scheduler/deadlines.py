@@ -467,7 +467,7 @@ class _Grammar:
         spans = [self._period(year, period) for year in dict.fromkeys(years)]
         if len(spans) == 1:
             return _Result("deadline", spans[0].last, spans[0].precision)
-        return _Result("multi", precision=spans[0].precision, dates=tuple(span.last for span in spans))
+        return _Result("multi", dates=tuple(span.last for span in spans))
 
     def _plan(self, m: re.Match[str], ctx: _Context) -> _Result:
         part = self.lex.plan_parts.get(m.group("part") or m.group("lone") or "")

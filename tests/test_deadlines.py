@@ -7,6 +7,7 @@ documents' issue dates.
 
 from __future__ import annotations
 
+import tomllib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -385,3 +386,15 @@ def test_seed_phrases_alone(name: str) -> None:
     for text, kind, due in expected:
         d = normalize(text, base)
         assert (d.text, d.kind, d.date and d.date.isoformat()) == (text, kind, due)
+
+
+def test_the_benchmark_table_is_right() -> None:
+    """benchmarks/phrases.toml, which scores duban against its peers, agrees with duban."""
+    table = tomllib.loads((Path(__file__).resolve().parent.parent / "benchmarks" / "phrases.toml").read_text("utf-8"))
+    wrong = []
+    for row in table["phrases"]:
+        d = normalize(row["text"], row.get("base", table["base"]))
+        expected = (row["kind"], row.get("date"), tuple(row.get("dates", ())), row.get("rrule"))
+        if (d.kind, d.date, d.dates, d.rrule) != expected:
+            wrong.append((row["text"], d))
+    assert wrong == []
