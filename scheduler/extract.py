@@ -44,8 +44,8 @@ _YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
 
 # Web chrome lines (X1), dropped wherever they appear.
 _CHROME = re.compile(
-    r"^(?:加盟电话|精确检索|开始检索|您现在的位置|当前位置|首页\s*>|打印本页|关闭窗口|【?字体|分享到|"
-    r"附件下载|繁体|IPV6|浏览次数|浏览量|文档评论|\d+亿VIP|Baidu$|map$|【打印】|【关闭】)"
+    r"^[【\[]?(?:加盟电话|精确检索|开始检索|您现在的位置|当前位置|首页\s*>|打印本页|打印】|关闭窗口|关闭】|字体|分享到|"
+    r"附件下载|繁体|IPV6|浏览次数|浏览量|文档评论|\d+亿VIP|Baidu$|map$|收藏|纠错)"
 )
 
 # Lines that carry nothing: table rules (|, ---) and PDF page numbers (— 3 —, -3-).
@@ -57,7 +57,10 @@ _PAGE_HEADER = re.compile(
 )
 
 # Lines after which only web chrome follows (X1): the page footer.
-_FOOTER = re.compile(r"^(?:扫一扫在手机上查看当前页面|相关解读|相关链接|相关文件|相关新闻|上一篇|下一篇)")
+_FOOTER = re.compile(
+    r"^(?:扫一扫在手机上查看当前页面|相关解读|相关链接|相关文件|相关新闻|上一篇|下一篇|版权所有|主办单位|主办:|"
+    r"网站标识码|网站地图|联系我们|.{0,20}ICP备)"
+)
 
 # -- metadata --------------------------------------------------------------------------
 

@@ -356,3 +356,9 @@ def test_same_below_carries_the_units_forward():
     tasks = by_number(extract(text, "x.txt"))
     assert roles(tasks["一.(一)"]) == [("各县(市、区)人民政府", R)]
     assert roles(tasks["一.(二)"]) == [("市卫健委", L), ("各县(市、区)人民政府", R)]
+
+
+def test_page_footer_ends_the_text():
+    from scheduler.extract import clean_lines
+
+    assert clean_lines("一、任务\n(一)甲\n【打印本页】【关闭窗口】\n版权所有 © 2023 某市人民政府\n2023年\n") == ["一、任务", "(一)甲"]
