@@ -298,8 +298,9 @@ class _Grammar:
                 self._at_point,
             ),
             _Rule((), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
-            _Rule(("年",), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
+            _Rule((), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
         ]
+        self.needed = re.compile(_alt(word for rule in self.rules for word in rule.needs))
         self.baselines_before = tuple(lex.baselines_before)
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
         self.procedures_before = re.compile(_alt(lex.procedures_before))
@@ -560,14 +561,16 @@ class _Grammar:
     def find(self, text: str, base: date | None, add_workdays: AddWorkdays) -> list[Deadline]:
         cleaned = self.lex.numerals.clean(text)
         clean = cleaned.text
+        present = set(self.needed.findall(clean))
         candidates = []
         for priority, (needs, pattern, handler) in enumerate(self.rules):
-            if needs and not any(word in clean for word in needs):
+            if needs and present.isdisjoint(needs):
                 continue
             for m in pattern.finditer(clean):
                 if m.end() > m.start():
                     candidates.append((m.start(), -m.end(), priority, m, handler))
-        candidates.sort(key=lambda c: c[:3])
+        if len(candidates) > 1:
+            candidates.sort(key=lambda c: c[:3])
         ctx = _Context(base, add_workdays)
         found: list[Deadline] = []
         done = 0
