@@ -64,7 +64,7 @@ _FOOTER = re.compile(
 
 # -- metadata --------------------------------------------------------------------------
 
-_NOTICE = re.compile(r"^(?P<issuer>\S{2,40}?)关于(?:印发|转发|下发)(?P<title>.+?)的通知$")
+_NOTICE = re.compile(r"^(?P<issuer>\S{2,40}?)(?:关于)?(?:印发|转发|下发)(?P<title>.+?)的通知$")
 _PLAN_TITLE = re.compile(r"(?:方案|计划|规划|意见|办法|要点|措施|细则|清单|分解表|通知|决定)$")
 _DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*[〕\])]\s*(\d{1,4})\s*[号號]")
 _DAMAGED_NUMBER = re.compile(r"^([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*(\d{1,4})\s*[号號]$")
@@ -155,9 +155,12 @@ _VERBS: tuple[tuple[str, str], ...] = (
     ("按职责分工落实", "each"), ("按职责负责", "each"), ("分别负责", "each"), ("共同负责", "each"),
     ("牵头负责", "lead"), ("牵头", "lead"), ("承办", "lead"),
     ("配合", "support"), ("协办", "support"), ("参与", "support"),
-    ("负责落实", "implementer"), ("具体落实", "implementer"), ("落实", "implementer"), ("负责", "each"),
+    ("负责落实", "implementer"), ("具体落实", "implementer"), ("落实", "implementer"), ("负责", "charge"),
 )
 _VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
+
+# A role verb followed by 、 instead of a comma: (A牵头、B配合).
+_VERB_THEN_LIST = re.compile("(" + "|".join(_variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
 
 # The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
 _CARRY = re.compile(
@@ -719,9 +722,12 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
 
 
 def _verb_lists(clause: str) -> list[tuple[str, str]]:
-    """(A牵头;B、C配合) → [(lead, A), (support, B、C)]; segments without a verb join the next."""
+    """(A牵头;B、C配合) → [(lead, A), (support, B、C)]; segments without a verb join the next.
+
+    A plain 负责 beside 配合 with no 牵头 is the lead: (A负责,B配合).
+    """
     lists, pending = [], []
-    for part in split_top(clause, ",;"):
+    for part in split_top(_VERB_THEN_LIST.sub(r"\1,", clause), ",;"):
         match = _VERB.search(part)
         if match is None:
             pending.append(part)
@@ -732,13 +738,16 @@ def _verb_lists(clause: str) -> list[tuple[str, str]]:
         lists.append((kind, names))
     if pending:
         lists.append(("bare", ",".join(pending)))
+    kinds = {kind for kind, _ in lists}
+    if "support" in kinds and "lead" not in kinds:
+        lists = [("lead" if kind == "charge" else kind, names) for kind, names in lists]
     return lists
 
 
 def _role(kind: str, has_lead: bool, mode: str) -> Role | str:
     if kind in ("lead", "support"):
         return kind
-    if kind == "implementer":
+    if kind in ("implementer", "charge"):
         return "responsible"
     if kind == "each":
         return "support" if has_lead else "responsible"
