@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
@@ -18,7 +19,7 @@ from scheduler.errors import ConfigError, InputError
 from scheduler.model import AgencyRef, Deadline, Document, Task
 from scheduler.store import SaveResult, Store
 from scheduler.store.documents import earliest_due
-from scheduler.store.engine import BUSY_TIMEOUT_MS
+from scheduler.store.engine import BUSY_TIMEOUT_MS, alembic_config
 from scheduler.store.schema import extensions, metadata
 
 NOW = datetime(2019, 11, 1, 9, 0, tzinfo=timezone.utc)
@@ -330,3 +331,11 @@ def test_any_tasks_round_trip(store: Store, tasks: list[Task], title: str) -> No
     stored = [s for s in store.task_states() if s.document.path == path]
     assert [s.task for s in stored] == prefixed
     assert all(s.document.title == title for s in stored)
+
+
+def test_the_migration_downgrades_to_nothing_and_back(store: Store) -> None:
+    with store.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "base")
+        assert set(sa.inspect(connection).get_table_names()) == {"alembic_version"}
+    store.migrate()
+    assert store.counts()["sent"] == 0

@@ -1,9 +1,10 @@
-"""Alembic's entry point, driven only by :meth:`scheduler.store.Store.migrate`.
+"""Alembic's entry point, driven by :meth:`scheduler.store.Store.migrate`.
 
 The store hands over an open connection (already inside its transaction and, on
 PostgreSQL, holding the migration lock) through ``config.attributes``; there is no
 alembic.ini and no URL here, so a migration always runs on the database the
-application itself uses. Tables that are not duban's own (APScheduler's job store
+application itself uses. :func:`scheduler.store.engine.alembic_config` builds that
+configuration for any other Alembic command, such as writing the next revision. Tables that are not duban's own (APScheduler's job store
 shares the database) are invisible to autogenerate.
 """
 

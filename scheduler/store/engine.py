@@ -94,8 +94,6 @@ def begin_writing(connection: sa.Connection) -> sa.RootTransaction:
 
 def migrate(engine: sa.Engine) -> None:
     """Bring the schema to the newest revision; concurrent callers run it once."""
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
     try:
         connection = engine.connect()
     except sa.exc.OperationalError as error:
@@ -106,5 +104,18 @@ def migrate(engine: sa.Engine) -> None:
         if connection.dialect.name == "postgresql":
             lock = sa.func.pg_advisory_xact_lock(MIGRATION_LOCK, SCHEMA_KEY)
             connection.execute(sa.select(lock))
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(alembic_config(connection), "head")
+
+
+def alembic_config(connection: sa.Connection) -> Config:
+    """Alembic's configuration for running ``scheduler/migrations`` on ``connection``.
+
+    Also the way to write the next revision against a database at the newest one::
+
+        with engine.connect() as c:
+            command.revision(alembic_config(c), "what changed", autogenerate=True, rev_id="0002")
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    return config
