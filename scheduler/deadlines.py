@@ -211,14 +211,15 @@ class _Grammar:
         )
         self.rules: list[_Rule] = [
             _Rule(
-                ("每", "按"),
+                ("每", "按", "次"),
                 re.compile(
-                    rf"(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})的?"
+                    rf"(?:(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})"
+                    rf"|(?P<on>半|\d{{1,2}})(?P<ou>{recurring_units})(?:一|1)次)的?"
                     rf"(?:(?:年|月|季度?)?(?P<re>底|末)"
                     rf"|(?P<wmp>{self.alt_month_periods})"
                     rf"|(?<=周|期)(?P<wd>[1-7一二三四五六日天])"
                     rf"|(?:结束后|后|次月)(?P<an>\d{{1,2}})(?:个工作日|日|天)内?"
-                    rf"|(?P<rm>\d{{1,2}}(?:月份?[、和及]\d{{1,2}})*)月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
+                    rf"|(?P<rm>\d{{1,2}}(?:月份?(?:底|末)?[、和及]\d{{1,2}})*)月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
                     rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
                     rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
                     rf"|(?P<dd>\d{{1,2}})[日号]"
@@ -290,7 +291,7 @@ class _Grammar:
                 (),
                 re.compile(
                     rf"(?=[{re.escape(point_starts)}]){lead}(?P<sb>{starts_before})?{self._point('p')}"
-                    rf"(?:(?P<since>以来|至今)"
+                    rf"(?:(?P<since>以来|至今)|(?P<later>以后|之后)"
                     rf"|(?P<sa>{starts_after})(?!草)"
                     rf"(?:,?(?:用|经过|在)?(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?(?:内|左右的?时间|的?时间))?"
                     rf"|{tail})"
@@ -414,6 +415,8 @@ class _Grammar:
         span = self._resolve(m, "p", ctx)
         if m.group("since"):
             return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
+        if m.group("later"):
+            return _Result("start", span.last + timedelta(days=1), span.precision)
         if m.group("n"):
             due = self._add(span.first, m.group("n"), m.group("u"), ctx) - timedelta(days=1)
             return _Result("deadline", due, "day")
@@ -508,9 +511,14 @@ class _Grammar:
 
     def _recurring(self, m: re.Match[str], ctx: _Context) -> _Result:
         g = m.group
-        rule = dict(part.split("=", 1) for part in self.lex.recurring[g("ru")].split(";"))
-        if g("rn"):
-            rule["INTERVAL"] = g("rn")
+        unit, interval = (g("ru"), g("rn")) if g("ru") else (g("ou"), g("on"))  # 每2年 or 2年一次
+        if interval == "半":
+            unit, interval = "半" + unit, None
+        if unit not in self.lex.recurring:
+            raise _Invalid(f"{m.group()} names no period that repeats")
+        rule = dict(part.split("=", 1) for part in self.lex.recurring[unit].split(";"))
+        if interval and interval != "1":
+            rule["INTERVAL"] = interval
         if g("re"):
             rule["BYMONTHDAY"] = "-1"
         elif g("rm"):

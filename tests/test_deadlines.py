@@ -97,6 +97,7 @@ DATED = [
     ("2017年起", "start", "2017-01-01", "year"),
     ("自2018年1月1日起", "start", "2018-01-01", "day"),
     ("从2019年开始", "start", "2019-01-01", "year"),
+    ("2018年6月以后", "start", "2018-07-01", "month"),
     ("自印发之日起施行", "start", "2017-03-29", "day"),
     ("自即日起", "start", "2017-03-29", "day"),
     ("2012年起5年内", "deadline", "2016-12-31", "day"),
@@ -163,6 +164,10 @@ RECURRING = [
     ("每月", "FREQ=MONTHLY;BYMONTHDAY=-1"),
     ("每年6月、12月底前", "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"),
     ("每月上旬", "FREQ=MONTHLY;BYMONTHDAY=10"),
+    ("每年6月底和12月底前", "FREQ=YEARLY;BYMONTH=6,12;BYMONTHDAY=-1"),
+    ("一年一次", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=-1"),
+    ("半年一次", "FREQ=MONTHLY;BYMONTH=6,12;BYMONTHDAY=-1"),
+    ("两年一次", "FREQ=YEARLY;INTERVAL=2;BYMONTH=12;BYMONTHDAY=-1"),
     ("每月月底前", "FREQ=MONTHLY;BYMONTHDAY=-1"),
 ]
 
