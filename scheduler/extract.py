@@ -168,6 +168,9 @@ _CARRY = re.compile(
     r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
 )
 
+# A part of a responsibility clause that is a time limit, not an agency: 2018年底前完成.
+_TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
+
 # A clause whose units hold for the later tasks too (R12): (责任单位:X,下同).
 _SAME_BELOW = re.compile(r"[,;]\s*下同\s*$")
 
@@ -406,11 +409,14 @@ class _Builder:
     def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
         body, clauses = _split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
+        times: list[str] = []
         for clause in clauses:
-            agencies.extend(self.parse_clause(self.carry(clause, item.number), item.number))
+            clause, found = _split_time(self.carry(clause, item.number))
+            times.extend(found)
+            agencies.extend(self.parse_clause(clause, item.number))
         self.carry(body, item.number)
         section = _section(item, heads)
-        deadlines = self.deadlines(body) + tuple(d for slot in _time_slots(clauses) for d in self.deadlines(slot))
+        deadlines = self.deadlines(body) + tuple(d for slot in times for d in self.deadlines(slot))
         for notice in _NOTICE_LEVEL.finditer(body):
             self.warnings.append(f"{item.number}: notice-level obligation set aside, not a task deadline: {notice.group()}")
         own = bool(agencies)
@@ -641,16 +647,19 @@ def _is_responsibility(content: str) -> bool:
     return bool(_LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
 
 
-def _time_slots(clauses: list[str]) -> list[str]:
-    """The contents of 完成时限:/时间节点: labels in responsibility clauses (the deadline slot)."""
-    slots = []
-    for clause in clauses:
-        labels = list(_LABEL.finditer(clause))
-        for index, match in enumerate(labels):
-            if _LABELS[int(match.lastgroup[1:])][1] == "time":
-                end = labels[index + 1].start() if index + 1 < len(labels) else len(clause)
-                slots.append(clause[match.end() : end].strip(" ,;。"))
-    return slots
+def _split_time(clause: str) -> tuple[str, list[str]]:
+    """Separate the time limits written in a responsibility clause (完成时限:2018年底前, or a
+    bare 2018年底前完成) from its agencies: (the clause without them, the time limits)."""
+    kept, times = [], []
+    for part in split_top(_LABEL.sub(lambda label: ";" + label.group(), clause), ",;"):
+        label = _LABEL.match(part)
+        if label and _LABELS[int(label.lastgroup[1:])][1] == "time":
+            times.append(part[label.end() :])
+        elif label is None and _TIMEISH.search(part) and not any(map(looks_like_agency, split_top(part))):
+            times.append(part)
+        else:
+            kept.append(part)
+    return ",".join(kept), times
 
 
 def _is_agency_list(content: str) -> bool:

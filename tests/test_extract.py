@@ -366,3 +366,8 @@ def test_page_footer_ends_the_text():
     from scheduler.extract import clean_lines
 
     assert clean_lines("一、任务\n(一)甲\n【打印本页】【关闭窗口】\n版权所有 © 2023 某市人民政府\n2023年\n") == ["一、任务", "(一)甲"]
+
+
+def test_time_limits_inside_a_responsibility_bracket():
+    tasks = extract("某市方案\n一、任务\n(一)甲。做甲。(市卫健委牵头,2018年底前完成)\n", "x.txt").tasks
+    assert (roles(tasks[0]), dates(tasks[0])) == ([("市卫健委", L)], [("deadline", date(2018, 12, 31))])
