@@ -106,14 +106,16 @@ def _parse(addr: str) -> Address:
         raise ValueError(f"{addr!r} lacks a user name or a domain")
     if not address.username.isascii():
         raise ValueError(f"{addr!r} has a non-ASCII user name, which SMTP servers rarely accept")
-    _ascii_domain(address.domain)
-    return address
+    # An internationalized domain travels as its ASCII (punycode) form, in headers and
+    # in the SMTP envelope alike; neither may carry raw UTF-8 without SMTPUTF8.
+    return Address(address.display_name, address.username, _ascii_domain(address.domain))
 
 
 def validate_address(addr: str) -> str:
     """Check one address as written in config.toml and return it normalized.
 
-    ``"督查室 <duban@zhangzhou.example>"`` and ``"wjw@zhangzhou.example"`` pass;
+    ``"督查室 <duban@zhangzhou.example>"`` and ``"wjw@zhangzhou.example"`` pass (an
+    internationalized domain comes back in its ASCII form, ``a@xn--mxtq1m.cn``);
     anything else raises ValueError with the reason, for the config loader to report.
     """
     return str(_parse(addr))

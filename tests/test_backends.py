@@ -257,6 +257,19 @@ def test_every_kind_arrives_over_smtp_as_rendered(smtp_server):
     assert len(smtp_server.messages) == len(KINDS)
 
 
+def test_an_internationalized_domain_travels_as_punycode(smtp_server):
+    msg = build_message(
+        Rendered("s", "t", "h"), sender="督查室 <duban@督查.中国>", to=["wjw@政府.cn"], key="k", thread=None
+    )
+    assert msg.as_bytes().isascii()
+    with SMTPBackend(**smtp_server.settings()) as backend:
+        backend.send(msg)
+    received = smtp_server.envelopes[0]
+    assert received.mail_from == "duban@xn--jvvt85a.xn--fiqs8s"
+    assert received.rcpt_tos == ("wjw@xn--mxtq1m.cn",)
+    assert received.message["To"].addresses[0].domain == "xn--mxtq1m.cn"
+
+
 def test_smtp_logs_in(smtp_server):
     with SMTPBackend(**smtp_server.settings()) as backend:
         reply = backend.send(message(1))

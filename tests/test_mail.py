@@ -119,7 +119,8 @@ def test_build_refuses_no_recipient_and_bad_addresses():
         ("督查室 <duban@zhangzhou.example>", "督查室 <duban@zhangzhou.example>"),
         ("<wjw@zhangzhou.example>", "wjw@zhangzhou.example"),
         ('"督查室" <duban@zhangzhou.example>', "督查室 <duban@zhangzhou.example>"),
-        ("a@政府.cn", "a@政府.cn"),
+        ("a@政府.cn", "a@xn--mxtq1m.cn"),
+        ("政府 <a@政府.cn>", "政府 <a@xn--mxtq1m.cn>"),
     ],
 )
 def test_valid_addresses(addr, normalized):
