@@ -270,6 +270,14 @@ def test_an_internationalized_domain_travels_as_punycode(smtp_server):
     assert received.message["To"].addresses[0].domain == "xn--mxtq1m.cn"
 
 
+def test_a_non_ascii_envelope_is_refused_before_connecting():
+    msg = EmailMessage()
+    msg["From"], msg["To"] = "duban@zhangzhou.example", "张三@zhangzhou.example"
+    with pytest.raises(DeliveryError, match="张三@zhangzhou.example is not ASCII") as err:
+        SMTPBackend(host="127.0.0.1", port=free_port(), security="none").send(msg)
+    assert err.value.permanent is True
+
+
 def test_smtp_logs_in(smtp_server):
     with SMTPBackend(**smtp_server.settings()) as backend:
         reply = backend.send(message(1))

@@ -197,6 +197,12 @@ class SMTPBackend(MailBackend):
 
     def send(self, msg: EmailMessage) -> str:
         sender, rcpts = envelope(msg)
+        for address in (sender, *rcpts):
+            if not address.isascii():
+                raise DeliveryError(
+                    f"The address {address} is not ASCII, and duban does not use SMTPUTF8.",
+                    permanent=True,
+                )
         data = msg.as_bytes(policy=policy.SMTP)
         for retry in (False, True):
             self.open()
