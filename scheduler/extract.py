@@ -33,8 +33,15 @@ from scheduler.reader import CELL, read_text
 
 # -- cleaning --------------------------------------------------------------------------
 
-# Full-width ASCII to half-width, ideographic and no-break spaces to spaces.
-_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: " ", 0xA0: " "}
+# Full-width ASCII to half-width, ideographic and no-break spaces to spaces, and the
+# one-character item markers to the written ones: ⑴ → (1), ⒈ → 1., ㈠ → (一).
+_WIDTH = (
+    {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+    | {0x3000: " ", 0xA0: " "}
+    | {0x2474 + n: f"({n + 1})" for n in range(20)}
+    | {0x2488 + n: f"{n + 1}." for n in range(20)}
+    | {0x3220 + n: f"({digit})" for n, digit in enumerate("一二三四五六七八九十")}
+)
 
 # Pinyin injected after characters by some sites (X4): 責(zé)任單位, 城鄉(xiāng).
 _PINYIN = re.compile(r"\((?=[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ])[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")

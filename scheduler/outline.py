@@ -18,7 +18,7 @@ line) are assigned by what they hold.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 from scheduler.names import looks_like_agency, split_top
@@ -104,7 +104,7 @@ class Row:
 class Outline:
     items: tuple[Item, ...]
     rows: tuple[Row, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
     def leaves(self) -> list[bool]:
         """For each item, whether it is a leaf: no later item sits under it."""

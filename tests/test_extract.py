@@ -371,3 +371,9 @@ def test_page_footer_ends_the_text():
 def test_time_limits_inside_a_responsibility_bracket():
     tasks = extract("某市方案\n一、任务\n(一)甲。做甲。(市卫健委牵头,2018年底前完成)\n", "x.txt").tasks
     assert (roles(tasks[0]), dates(tasks[0])) == ([("市卫健委", L)], [("deadline", date(2018, 12, 31))])
+
+
+def test_one_character_markers_are_written_out():
+    from scheduler.extract import clean_lines
+
+    assert clean_lines("㈠加强\n⑴做\n⒈做\n（三）做") == ["(一)加强", "(1)做", "1.做", "(三)做"]
