@@ -24,6 +24,7 @@ from scheduler.model import Notification
 from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store, log
 from scheduler.store.engine import SCHEMA_KEY, writing
 from scheduler.store.lock import DAEMON_LOCK
+from scheduler.store.schema import notifications
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2019, 11, 1, 9, 0, tzinfo=SHANGHAI)
@@ -564,3 +565,24 @@ LogMachine.TestCase.settings = settings(
     max_examples=25, stateful_step_count=25, deadline=None, derandomize=True
 )
 test_log_machine = LogMachine.TestCase
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        sa.update(notifications).values(status="planned"),
+        sa.update(notifications).values(reply="edited"),
+        sa.delete(notifications),
+    ],
+)
+def test_the_database_itself_refuses_to_change_a_sent_row(
+    store: Store, statement: sa.Executable
+) -> None:
+    store.reconcile([note(1)], now=NOW)
+    claim(store)
+    store.mark_sent(note(1).key, owner="a", at=NOW, message_id="<1>", reply="250")
+    sent = store.entries()
+    with pytest.raises(sa.exc.IntegrityError, match="sent notifications are final"):
+        with store.engine.begin() as connection:
+            connection.execute(statement)
+    assert store.entries() == sent

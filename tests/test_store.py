@@ -96,7 +96,7 @@ def test_migrate_is_idempotent_and_matches_the_tables(store: Store) -> None:
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), metadata) == []
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version")
-        assert version.scalar_one() == "0001"
+        assert version.scalar_one() == "0002"
 
 
 def test_sqlite_engine_is_tuned_for_a_daemon_and_a_cli(sqlite_url: str) -> None:

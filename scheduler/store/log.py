@@ -3,7 +3,7 @@
 Each row is one notification with a unique key; the unique constraint is what makes
 planning, dispatching and restarting idempotent. A row moves::
 
-    planned ──claim──▶ claimed ──▶ sent            (final, never changed again)
+    planned ──claim──▶ claimed ──▶ sent            (final: a trigger refuses any change)
        │                  │──────▶ failed ──claim when retry_at ≤ now──▶ claimed …
        │                  │──────▶ dead            (final: a permanent rejection)
        │                  │──────▶ skipped         (final: too late, by the catch-up policy)
