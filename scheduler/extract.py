@@ -49,6 +49,11 @@ _PINYIN = re.compile(r"\((?=[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖ�
 # A year run into its month (X2): 20176月 → 2017年6月, 20173月29 → 2017年3月29.
 _YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
 
+# Bopomofo and box-drawing characters, never written in a plan: the mark of GBK text
+# decoded one byte off (X5), and the item marker it hides.
+_MOJIBAKE = re.compile(r"[\u3100-\u312f\u2500-\u257f]")
+_MARKER_START = re.compile(r"^(?:[(][一二三四五六七八九十]+[)]|[一二三四五六七八九十]+、|\d{1,2}[.、])")
+
 # Web chrome lines (X1), dropped wherever they appear.
 _CHROME = re.compile(
     r"^[【\[]?(?:加盟电话|精确检索|开始检索|您现在的位置|当前位置|首页\s*>|打印本页|打印】|关闭窗口|关闭】|字体|分享到|"
@@ -223,12 +228,27 @@ def extract(text: str, path: str) -> Document:
     )
 
 
+def _realigned(line: str) -> str:
+    """A line of GBK text decoded one byte off (X5: ?。ㄒ唬┚o扣 for (一)緊扣), decoded again in
+    step if that yields an item marker; otherwise the line as it was."""
+    data = line.encode("gbk", errors="replace")
+    for shift in (1, 2, 3):
+        try:
+            repaired = data[shift:].decode("gbk").translate(_WIDTH)
+        except UnicodeDecodeError:
+            continue
+        if _MARKER_START.match(repaired):
+            return repaired
+    return line
+
+
 def clean_lines(text: str) -> list[str]:
     """The plan's lines, cleaned of width variants, pinyin, run-together dates and web chrome."""
     text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", " ").replace('\\"', '"')
     text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", _PAGE_HEADER.sub("", text.translate(_WIDTH))))
     lines = []
     for raw in text.split("\n"):
+        raw = _realigned(raw) if _MOJIBAKE.search(raw[:6]) else raw
         cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
         line = CELL.join(cells).strip()
         if _RULE.fullmatch(line) or _CHROME.match(line):

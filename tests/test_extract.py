@@ -377,3 +377,9 @@ def test_one_character_markers_are_written_out():
     from scheduler.extract import clean_lines
 
     assert clean_lines("㈠加强\n⑴做\n⒈做\n（三）做") == ["(一)加强", "(1)做", "1.做", "(三)做"]
+
+
+def test_mojibake_item_marker_is_realigned():
+    from scheduler.extract import clean_lines
+
+    assert clean_lines("一、任务\n?。ㄒ唬┚o扣\n") == ["一、任务", "(一)緊扣"]
