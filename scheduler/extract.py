@@ -402,6 +402,7 @@ class _Builder:
         self.warnings: list[str] = []
         self.carried: tuple[AgencyRef, ...] = ()
         self.keys: dict[str, int] = {}  # how often each key was given, to number repeats
+        self.inherited: dict[tuple[str, ...], list[AgencyRef]] = {}  # a parent's agencies, for sub-items without their own
 
     def items(self, outline: Outline) -> None:
         heads = {item.path: item.head for item in outline.items}
@@ -410,7 +411,7 @@ class _Builder:
             if leaf:
                 self.item(item, heads, any_responsibility)
             else:
-                self.carry(item.text, item.number)
+                self.inherited[item.path] = self.responsibility(item, heads)[1]
         unassigned = [task.number for task in self.tasks if not task.agencies]
         if unassigned and not any_responsibility:
             self.warnings.append(
@@ -433,7 +434,9 @@ class _Builder:
             self.carried = tuple(replace(ref, role="responsible") for ref in parse_responsibility(clause, self.mode).agencies)
         return clause
 
-    def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
+    def responsibility(self, item: Item, heads: dict) -> tuple[str, list[AgencyRef], list[str]]:
+        """An item's body, the agencies it names, and the time limits of its clauses; notes
+        any carry-forward clause on the way."""
         body, clauses = _split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
         times: list[str] = []
@@ -442,6 +445,18 @@ class _Builder:
             times.extend(found)
             agencies.extend(self.parse_clause(clause, item.number))
         self.carry(body, item.number)
+        return body, agencies, times
+
+    def inherited_by(self, path: tuple[str, ...]) -> list[AgencyRef]:
+        """The agencies of the nearest parent that names any: (一)…(市卫健委牵头) above 1. 2."""
+        for depth in range(len(path) - 1, 0, -1):
+            if self.inherited.get(path[:depth]):
+                return list(self.inherited[path[:depth]])
+        return []
+
+    def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
+        body, agencies, times = self.responsibility(item, heads)
+        agencies = agencies or self.inherited_by(item.path)
         section = _section(item, heads)
         deadlines = self.deadlines(body) + tuple(d for slot in times for d in self.deadlines(slot))
         for notice in _NOTICE_LEVEL.finditer(body):

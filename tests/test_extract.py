@@ -383,3 +383,11 @@ def test_mojibake_item_marker_is_realigned():
     from scheduler.extract import clean_lines
 
     assert clean_lines("一、任务\n?。ㄒ唬┚o扣\n") == ["一、任务", "(一)緊扣"]
+
+
+def test_sub_items_inherit_their_parents_responsibility():
+    text = "某市方案\n一、任务\n(一)加强基层建设(市卫健委牵头)\n1.甲。做甲。\n2.乙。做乙。(市民政局负责)\n(二)其他\n3.丙。做丙,2021年底前完成。\n"
+    tasks = by_number(extract(text, "x.txt"))
+    assert roles(tasks["一.(一).1"]) == [("市卫健委", L)]
+    assert roles(tasks["一.(一).2"]) == [("市民政局", R)]
+    assert roles(tasks["一.(二).3"]) == []
