@@ -276,8 +276,10 @@ def _metadata(lines: list[str], head_end: int) -> _Metadata:
     which may also stand after the body."""
     head = lines[:head_end]
     issuer = title = None
-    for line in head:
+    for index, line in enumerate(head):
         compact = line.replace(" ", "")
+        if "关于" in fold(compact) and index + 1 < len(head) and not fold(compact).endswith("通知"):
+            compact += head[index + 1].replace(" ", "")  # a title wrapped over two lines
         notice = _NOTICE.match(fold(compact))
         if notice:
             issuer = _SPAM.split(compact[: notice.end("issuer")])[-1]

@@ -391,3 +391,8 @@ def test_sub_items_inherit_their_parents_responsibility():
     assert roles(tasks["一.(一).1"]) == [("市卫健委", L)]
     assert roles(tasks["一.(一).2"]) == [("市民政局", R)]
     assert roles(tasks["一.(二).3"]) == []
+
+
+def test_notice_title_wrapped_over_two_lines():
+    doc = extract("某市人民政府办公室关于印发某市支持社会力量\n提供医疗服务实施方案的通知\n一、任务\n(一)甲。(市卫健委负责)\n", "x.txt")
+    assert (doc.issuer, doc.title) == ("某市人民政府办公室", "某市支持社会力量提供医疗服务实施方案")
