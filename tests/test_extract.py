@@ -1,12 +1,27 @@
 """Extraction: responsibility forms (R1–R17), metadata and task rules, on small literal plans."""
 
 from datetime import date
+from pathlib import Path
 
+import docx
 import pytest
 
-from scheduler.extract import extract, jurisdiction, parse_date_line, parse_responsibility
+from scheduler.extract import clean_lines, extract, jurisdiction, parse_date_line, parse_file, parse_responsibility
 
+DATA = Path(__file__).resolve().parent / "data"
 L, S, R = "lead", "support", "responsible"
+
+
+def roles(task):
+    return [(a.name, a.role) for a in task.agencies]
+
+
+def dates(task):
+    return [(d.kind, d.date) for d in task.deadlines]
+
+
+def by_number(doc):
+    return {task.number: task for task in doc.tasks}
 
 RESPONSIBILITY = [
     # R3: labelled bracket, lead and others
@@ -123,27 +138,6 @@ def test_document_without_tasks_warns():
 
 
 # -- fixtures in the genre: an HTML page, a GBK text, a UTF-16 traditional text, a DOCX ------
-
-from pathlib import Path  # noqa: E402
-
-import docx  # noqa: E402
-
-from scheduler.extract import parse_file  # noqa: E402
-
-DATA = Path(__file__).resolve().parent / "data"
-
-
-def roles(task):
-    return [(a.name, a.role) for a in task.agencies]
-
-
-def dates(task):
-    return [(d.kind, d.date) for d in task.deadlines]
-
-
-def by_number(doc):
-    return {task.number: task for task in doc.tasks}
-
 
 def test_html_page():
     doc = parse_file(DATA / "plan.html")
@@ -302,8 +296,6 @@ def test_deadline_slot_lines_and_spam_prefix():
 
 
 def test_clean_lines_drops_chrome_and_repairs_damage():
-    from scheduler.extract import clean_lines
-
     raw = (
         "加盟电话:152-6623-5191\\n\\t　　一、任务\n"
         "(一)做事。責(zé)任單位:市卫健委\n"
@@ -363,8 +355,6 @@ def test_same_below_carries_the_units_forward():
 
 
 def test_page_footer_ends_the_text():
-    from scheduler.extract import clean_lines
-
     assert clean_lines("一、任务\n(一)甲\n【打印本页】【关闭窗口】\n版权所有 © 2023 某市人民政府\n2023年\n") == ["一、任务", "(一)甲"]
 
 
@@ -374,14 +364,10 @@ def test_time_limits_inside_a_responsibility_bracket():
 
 
 def test_one_character_markers_are_written_out():
-    from scheduler.extract import clean_lines
-
     assert clean_lines("㈠加强\n⑴做\n⒈做\n（三）做") == ["(一)加强", "(1)做", "1.做", "(三)做"]
 
 
 def test_mojibake_item_marker_is_realigned():
-    from scheduler.extract import clean_lines
-
     assert clean_lines("一、任务\n?。ㄒ唬┚o扣\n") == ["一、任务", "(一)緊扣"]
 
 
