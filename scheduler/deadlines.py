@@ -32,7 +32,6 @@ from functools import cache
 from typing import NamedTuple
 
 import holidays
-from dateutil.relativedelta import relativedelta
 
 from scheduler import lexicon
 from scheduler.lexicon import Lexicon, Period
@@ -46,17 +45,19 @@ _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
 _RANGE_WORDS = ("-", "至", "到")
+_POINT_GROUPS = ("y", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _CLAUSE_END = re.compile(r"[。;!?\n]")
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# A duration's unit as a relativedelta field and size; 半年 is six months, 半月 fifteen days.
+# A duration's unit in days or months; 半年 is six months, 半月 fifteen days.
 _STEPS = {
     "日": ("days", 1),
     "天": ("days", 1),
-    "周": ("weeks", 1),
-    "星期": ("weeks", 1),
+    "周": ("days", 7),
+    "星期": ("days", 7),
     "月": ("months", 1),
     "季度": ("months", 3),
-    "年": ("years", 1),
+    "年": ("months", 12),
     "半年": ("months", 6),
     "半月": ("days", 15),
     "半季度": ("days", 45),
@@ -126,6 +127,8 @@ def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays 
     with two milestones, so they come back together rather than the first alone.
     """
     found = find_deadlines(text, base, add_workdays=add_workdays)
+    if len(found) == 1:
+        return found[0]
     dated = [d for d in found if d.kind in ("deadline", "multi")]
     dates = tuple(dict.fromkeys(day for d in dated for day in (d.dates or (d.date,))))
     if len(dates) > 1:
@@ -140,6 +143,9 @@ def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays 
 
 def _weekdays(day: date, n: int) -> date:
     """Monday to Friday, for callers without the official calendar."""
+    weeks = max(n - 1, 0) // 5  # whole weeks first, then the last one to five workdays
+    day += timedelta(weeks=weeks)
+    n -= 5 * weeks
     while n > 0:
         day += timedelta(days=1)
         if day.weekday() < 5:
@@ -147,12 +153,45 @@ def _weekdays(day: date, n: int) -> date:
     return day
 
 
+def _add_months(day: date, n: int) -> date:
+    """``day`` moved by ``n`` months, clamped to the month's end (08-31 + 6 months → 02-28)."""
+    year, month = _month(day.year, day.month + n)
+    return date(year, month, min(day.day, _days_in(year, month)))
+
+
 def _alt(words: Iterable[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+    """A pattern matching any of ``words``, longest first, factored as a trie.
+
+    Python's regex engine tries the branches of ``a|b|c`` one by one at every position;
+    with a lexicon of a hundred words that is most of the scan. Sharing prefixes
+    (年(?:底|末)|上半年…) lets it fail after one character instead.
+    """
+    trie: dict[str, dict] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+    return _trie_pattern(trie)
+
+
+def _trie_pattern(node: dict[str, dict]) -> str:
+    branches = [re.escape(char) + _trie_pattern(child) for char, child in sorted(node.items()) if char]
+    if not branches:
+        return ""
+    single = [b for b in branches if len(b) == 1]
+    if len(single) > 1:  # 底|末|终 → [底末终]
+        branches = [b for b in branches if len(b) != 1] + ["[" + "".join(single) + "]"]
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if "" in node else body
+
+
+def _days_in(year: int, month: int) -> int:
+    return 29 if month == 2 and calendar.isleap(year) else _MONTH_DAYS[month]
 
 
 def _month_end(year: int, month: int) -> date:
-    return date(year, month, calendar.monthrange(year, month)[1])
+    return date(year, month, _days_in(year, month))
 
 
 def _month(year: int, month: int) -> tuple[int, int]:
@@ -188,6 +227,10 @@ class _Grammar:
         self.alt_periods = _alt(lex.periods)
         self.alt_month_periods = _alt(lex.month_periods)
         self.alt_festivals = _alt(lex.festivals)
+        # The groups of a point pattern, in the order _resolve reads them, per tag.
+        self.point_groups = {
+            t: tuple(f"{name}{t}" for name in _POINT_GROUPS) for t in "abcp"
+        }
         hedges_before = _alt(lex.hedges_before)
         lead = rf"(?P<hb>{hedges_before})?(?:{_LEADS})?"
         tail = rf"(?P<about>{_alt(lex.hedges_around)})?(?P<tail>{_TAILS})?(?P<around>{_alt(lex.hedges_around)})?"
@@ -345,39 +388,34 @@ class _Grammar:
         return year
 
     def _resolve(self, m: re.Match[str], t: str, ctx: _Context) -> _Span:
-        g = m.group
-        explicit, relative = g(f"y{t}"), g(f"yw{t}")
-        if explicit or relative:
-            if explicit:
-                year = self._year(explicit)
-            else:
-                year = ctx.need_base().year + self.lex.year_words[relative]
+        (y, yw, py, fy, mo, d, mp, iy, im, iday, ny, nm, sp, fs, mw, lm, ld, lmp) = m.group(*self.point_groups[t])
+        if y or yw:
+            year = self._year(y) if y else ctx.need_base().year + self.lex.year_words[yw]
             ctx.year = year
-            if g(f"py{t}"):
-                return self._period(year, self.year_periods[g(f"py{t}")])
-            if g(f"fy{t}"):
-                return self._festival(year, g(f"fy{t}"))
-            if g(f"m{t}"):
-                return self._in_month(year, int(g(f"m{t}")), g(f"d{t}"), g(f"mp{t}"))
+            if py:
+                return self._period(year, self.year_periods[py])
+            if fy:
+                return self._festival(year, fy)
+            if mo:
+                return self._in_month(year, int(mo), d, mp)
             return _Span(date(year, 1, 1), date(year, 12, 31), "year", False)
-        if g(f"iy{t}"):
-            year = self._year(g(f"iy{t}"))
+        if iy:
+            year = self._year(iy)
             ctx.year = year
-            day = self._date(year, int(g(f"im{t}")), int(g(f"id{t}")))
+            day = self._date(year, int(im), int(iday))
             return _Span(day, day, "day", True)
-        if g(f"ny{t}"):
-            year = self._year(g(f"ny{t}"))
+        if ny:
+            year = self._year(ny)
             ctx.year = year
-            return self._in_month(year, int(g(f"nm{t}")), None, None)
-        if g(f"sp{t}"):
-            return self._period(ctx.implied_year(), self.lex.periods[g(f"sp{t}")])
-        if g(f"fs{t}"):
-            return self._festival(ctx.implied_year(), g(f"fs{t}"))
-        if g(f"mw{t}"):
-            base = ctx.need_base()
-            shifted = base + relativedelta(months=self.lex.month_words[g(f"mw{t}")])
-            return self._in_month(shifted.year, shifted.month, g(f"ld{t}"), g(f"lmp{t}"))
-        return self._in_month(ctx.implied_year(), int(g(f"lm{t}")), g(f"ld{t}"), g(f"lmp{t}"))
+            return self._in_month(year, int(nm), None, None)
+        if sp:
+            return self._period(ctx.implied_year(), self.lex.periods[sp])
+        if fs:
+            return self._festival(ctx.implied_year(), fs)
+        if mw:
+            shifted = _add_months(ctx.need_base(), self.lex.month_words[mw])
+            return self._in_month(shifted.year, shifted.month, ld, lmp)
+        return self._in_month(ctx.implied_year(), int(lm), ld, lmp)
 
     def _period(self, year: int, period: Period) -> _Span:
         first = date(*_month(year, period.first), 1)
@@ -413,17 +451,16 @@ class _Grammar:
     def _at_point(self, m: re.Match[str], ctx: _Context) -> _Result:
         """A date or period with what follows it: 以来 (none), 起 (a start, or the start of a duration), 前…"""
         span = self._resolve(m, "p", ctx)
-        if m.group("since"):
+        since, later, count, unit, after, before, tail = m.group("since", "later", "n", "u", "sa", "sb", "tail")
+        if since:
             return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
-        if m.group("later"):
+        if later:
             return _Result("start", span.last + timedelta(days=1), span.precision)
-        if m.group("n"):
-            due = self._add(span.first, m.group("n"), m.group("u"), ctx) - timedelta(days=1)
-            return _Result("deadline", due, "day")
-        if m.group("sa") or m.group("sb"):
+        if count:
+            return _Result("deadline", self._add(span.first, count, unit, ctx) - timedelta(days=1), "day")
+        if after or before:
             return _Result("start", span.first, span.precision)
-        tail = m.group("tail") or ""
-        due = span.first - timedelta(days=1) if tail.endswith("前") and not span.point else span.last
+        due = span.first - timedelta(days=1) if tail and tail.endswith("前") and not span.point else span.last
         return _Result("deadline", due, span.precision)
 
     def _range(self, m: re.Match[str], ctx: _Context) -> _Result:
@@ -489,7 +526,7 @@ class _Grammar:
         base = ctx.need_base()
         years = m.group("n1") or m.group("n2")
         if years:
-            return _Result("deadline", base + relativedelta(years=int(years)), "day")
+            return _Result("deadline", _add_months(base, 12 * int(years)), "day")
         return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
 
     def _cell_duration(self, m: re.Match[str], ctx: _Context) -> _Result:
@@ -504,7 +541,8 @@ class _Grammar:
         if key not in _STEPS:
             raise _Invalid(f"{key} is no whole number of days")
         field, size = _STEPS[key]
-        return day + relativedelta(**{field: size * (1 if count == "半" else int(count))})
+        n = size * (1 if count == "半" else int(count))
+        return day + timedelta(days=n) if field == "days" else _add_months(day, n)
 
     def _anchored_start(self, m: re.Match[str], ctx: _Context) -> _Result:
         return _Result("start", ctx.need_base(), "day")

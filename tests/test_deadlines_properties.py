@@ -7,8 +7,9 @@ text it came from, whatever the input.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
+from dateutil.relativedelta import relativedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -76,3 +77,20 @@ def test_any_written_day_reads_back(day: date) -> None:
 def test_days_after_issue_count_from_the_base(base: date, n: int) -> None:
     d = normalize(f"印发之日起{n}日内", base)
     assert (d.kind, (d.date - base).days) == ("deadline", n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31)), st.integers(1, 60))
+def test_months_after_issue_clamp_to_the_month_end(base: date, n: int) -> None:
+    """三个月内 from 11-30 is 02-28 (or 29): month arithmetic as python-dateutil does it."""
+    d = normalize(f"印发之日起{n}个月内", base)
+    assert d.date == base + relativedelta(months=n)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31)), st.integers(0, 400))
+def test_default_workdays_skip_weekends(base: date, n: int) -> None:
+    d = normalize(f"印发之日起{n}个工作日内", base)
+    days = [base + timedelta(days=i) for i in range(1, (d.date - base).days + 1)]
+    assert d.date.weekday() < 5 or n == 0
+    assert sum(day.weekday() < 5 for day in days) == n
