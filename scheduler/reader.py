@@ -13,6 +13,7 @@ is missing, empty, over 50 MB, binary, or in an encoding that cannot be told for
 from __future__ import annotations
 
 import codecs
+import io
 import re
 import zipfile
 from pathlib import Path
@@ -69,7 +70,7 @@ def read_text(path: Path) -> str:
     data = _read_bytes(path)
     suffix = path.suffix.lower()
     if suffix == ".docx":
-        return _docx_text(path)
+        return _docx_text(data, path)
     text = _decode(data, path)
     if suffix in (".html", ".htm") or len(_HTML_HINT.findall(text)) >= 3:
         text = html_text(text)
@@ -204,10 +205,10 @@ def _take(pending: dict[int, tuple[str, int]], column: int) -> str:
     return text
 
 
-def _docx_text(path: Path) -> str:
+def _docx_text(data: bytes, path: Path) -> str:
     """Paragraphs and tables of a DOCX in document order; merged cells repeat their text."""
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
         raise ReadError(f"{path} is not a readable DOCX file ({exc.__class__.__name__}).") from None
     lines = []

@@ -382,3 +382,10 @@ def test_sub_items_inherit_their_parents_responsibility():
 def test_notice_title_wrapped_over_two_lines():
     doc = extract("某市人民政府办公室关于印发某市支持社会力量\n提供医疗服务实施方案的通知\n一、任务\n(一)甲。(市卫健委负责)\n", "x.txt")
     assert (doc.issuer, doc.title) == ("某市人民政府办公室", "某市支持社会力量提供医疗服务实施方案")
+
+
+def test_carry_forward_variant_with_no_division_of_work():
+    text = "某市方案\n一、任务\n(一)甲。做甲。(市卫健委牵头;具体任务均涉及各区政府,不再做分工,下同)\n(二)乙。做乙,年底前完成。\n"
+    tasks = by_number(extract(text, "x.txt"))
+    assert roles(tasks["一.(一)"]) == [("市卫健委", L), ("各区政府", R)]
+    assert roles(tasks["一.(二)"]) == [("各区政府", R)]
