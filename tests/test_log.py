@@ -151,6 +151,27 @@ def test_reconcile_cancels_failed_rows_but_leaves_wanted_ones_to_retry(store: St
     assert entries[note(2).key].status == "cancelled"
 
 
+def test_add_plans_these_and_cancels_nothing_else(store: Store) -> None:
+    store.reconcile([note(n) for n in range(4)], now=NOW)
+    claim(store, limit=1)
+    store.mark_sent(note(0).key, owner="a", at=NOW, message_id="<0>", reply="250")
+    store.reconcile([note(0), note(1), note(3)], now=NOW)  # note(2) cancelled
+    sent = by_key(store)[note(0).key]
+
+    again = [note(0, hours=-1), note(1, hours=-1), note(2, hours=-1), note(5, hours=-1)]
+    assert store.add(again, now=NOW) == ReconcileResult(
+        added=1, updated=1, restored=1, unchanged=1
+    )
+    entries = by_key(store)
+    assert entries[note(0).key] == sent
+    assert {key: (e.status, e.planned_at) for key, e in entries.items() if key != sent.key} == {
+        note(1).key: ("planned", NOW - timedelta(hours=1)),
+        note(2).key: ("planned", NOW - timedelta(hours=1)),
+        note(3).key: ("planned", NOW),
+        note(5).key: ("planned", NOW - timedelta(hours=1)),
+    }
+
+
 def test_reconcile_refuses_two_notifications_with_one_key(store: Store) -> None:
     with pytest.raises(ValueError, match="share the key"):
         store.reconcile([note(1), note(1, hours=1)], now=NOW)
@@ -175,6 +196,16 @@ def test_claim_takes_due_rows_oldest_first_and_counts_attempts(store: Store) -> 
     }
     assert claim(store, "b") == []
     assert claim(store, "b", now=NOW + timedelta(hours=3), limit=1) == [note(4).key]
+
+
+def test_claim_can_be_limited_to_some_keys(store: Store) -> None:
+    store.reconcile([note(n, hours=-n) for n in range(4)], now=NOW)
+    claimed = store.claim_due(
+        now=NOW, owner="a", lease=LEASE, limit=10, keys=[note(1).key, note(2).key, "other"]
+    )
+    assert [e.key for e in claimed] == [note(2).key, note(1).key]
+    assert store.claim_due(now=NOW, owner="a", lease=LEASE, limit=10, keys=[]) == []
+    assert claim(store, "b") == [note(3).key, note(0).key]
 
 
 def test_an_expired_lease_returns_the_row_to_another_owner(store: Store) -> None:

@@ -84,11 +84,28 @@ class Store:
         with writing(self.engine) as connection:
             return log.reconcile(connection, desired, now=now, reason=reason)
 
+    def add(self, notifications: Iterable[Notification], *, now: datetime) -> ReconcileResult:
+        """Put these notifications in the log as :meth:`reconcile` would, cancelling none.
+
+        For one-off sends (``duban digest --send``): a key already in the log keeps its
+        row, so what was sent is not sent again.
+        """
+        with writing(self.engine) as connection:
+            return log.reconcile(connection, notifications, now=now, complete=False)
+
     def claim_due(
-        self, *, now: datetime, owner: str, lease: timedelta, limit: int
+        self,
+        *,
+        now: datetime,
+        owner: str,
+        lease: timedelta,
+        limit: int,
+        keys: Sequence[str] | None = None,
     ) -> list[LogEntry]:
         with writing(self.engine) as connection:
-            return log.claim_due(connection, now=now, owner=owner, lease=lease, limit=limit)
+            return log.claim_due(
+                connection, now=now, owner=owner, lease=lease, limit=limit, keys=keys
+            )
 
     def mark_sent(
         self, key: str, *, owner: str, at: datetime, message_id: str, reply: str

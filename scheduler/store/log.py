@@ -154,21 +154,27 @@ def reconcile(
     *,
     now: datetime,
     reason: str = CANCEL_REASON,
+    complete: bool = True,
 ) -> ReconcileResult:
+    """Make the log carry ``desired``.
+
+    With ``complete``, ``desired`` is everything the rules want, and the planned or
+    failed rows it lacks are cancelled; without, only the rows of ``desired`` are
+    looked at, so nothing else is cancelled.
+    """
     wanted: dict[str, Notification] = {}
     for notification in desired:
         if notification.key in wanted:
             raise ValueError(f"two desired notifications share the key {notification.key!r}")
         wanted[notification.key] = notification
     plan_columns = [log.c[column] for column in PLAN_COLUMNS]
-    live = {
-        row.key: row
-        for row in connection.execute(
-            sa.select(log.c.key, log.c.status, *plan_columns).where(
-                log.c.status.in_(("planned", "failed"))
-            )
-        )
-    }
+    pending = sa.select(log.c.key, log.c.status, *plan_columns).where(
+        log.c.status.in_(("planned", "failed"))
+    )
+    scopes = (
+        [pending] if complete else [pending.where(log.c.key.in_(b)) for b in _batches(wanted)]
+    )
+    live = {row.key: row for scope in scopes for row in connection.execute(scope)}
     cancelled = {
         key
         for batch in _batches(wanted)
@@ -218,24 +224,32 @@ def reconcile(
 
 
 def claim_due(
-    connection: sa.Connection, *, now: datetime, owner: str, lease: timedelta, limit: int
+    connection: sa.Connection,
+    *,
+    now: datetime,
+    owner: str,
+    lease: timedelta,
+    limit: int,
+    keys: Sequence[str] | None = None,
 ) -> list[LogEntry]:
     """Lease the rows due at ``now``, oldest first; concurrent claimers get disjoint rows.
 
     On PostgreSQL the candidate rows are locked with ``FOR UPDATE SKIP LOCKED``, so a
     second dispatcher passes over them instead of waiting; on SQLite the caller's
-    ``BEGIN IMMEDIATE`` already serializes claimers.
+    ``BEGIN IMMEDIATE`` already serializes claimers. ``keys`` limits the claim to
+    those rows.
     """
     claimable = (
         (log.c.status == "planned")
         | ((log.c.status == "failed") & (log.c.retry_at <= now))
         | ((log.c.status == "claimed") & (log.c.lease_until <= now))
     )
+    due = sa.select(log.c.id).where(claimable, log.c.planned_at <= now)
+    if keys is not None:
+        due = due.where(log.c.key.in_(keys))
     ids = (
         connection.execute(
-            sa.select(log.c.id)
-            .where(claimable, log.c.planned_at <= now)
-            .order_by(log.c.planned_at, log.c.id)
+            due.order_by(log.c.planned_at, log.c.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
