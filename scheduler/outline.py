@@ -176,7 +176,7 @@ def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str
 
 def column_of(header: str) -> str | None:
     """The column a table header names (``牵头部门`` → lead, ``2019年度`` → 2019)."""
-    header = re.sub(r"\s+", "", header)
+    header = re.sub(r"\s+|\([^()]*\)$", "", header)
     year = _YEAR_COLUMN.match(header)
     if year:
         return year.group(1)
@@ -249,17 +249,33 @@ def _line_rows(lines: Sequence[str], start: int, columns: list[str], shape: str)
         line = lines[index]
         cells = [cell.strip() for cell in (line.split(CELL) if shape == "tab" else line.split())]
         category_match = _CATEGORY.match(cells[0])
+        serial = _SERIAL.fullmatch(cells[0])
         if category_match and (len(set(filter(None, cells))) <= 2 or CELL not in line):
             if shape == "space" and len(cells) > 2:
                 break
             category = category_match.group(1)
-        elif cells[0].isdigit() and len(cells) > 1:
-            number = f"{category}.{cells[0]}" if category else cells[0]
+        elif serial and len(cells) > 1:
+            number = f"{category}.{serial.group(1)}" if category else serial.group(1)
             rows.append(_row(number, cells[1:], columns[1:], index))
+        elif shape == "tab" and rows and not cells[0]:
+            rows[-1] = _continued(rows[-1], cells[1:], columns[1:])
         else:
             break
         index += 1
     return index, rows
+
+
+# The 序号 cell of a row: 3, 3., 3、, (3).
+_SERIAL = re.compile(r"\(?(\d{1,3})[).、]?")
+
+
+def _continued(row: Row, cells: list[str], columns: list[str]) -> Row:
+    """A row whose 序号 cell is empty continues the row above (a wrapped or split row)."""
+    merged = dict(row.cells)
+    for column, cell in zip(columns, cells):
+        if column and cell:
+            merged[column] = merged.get(column, ()) + (cell,)
+    return replace(row, cells=merged)
 
 
 def _cell_rows(lines: Sequence[str], start: int, columns: list[str], shape: str) -> tuple[int, list[Row]]:

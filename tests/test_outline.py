@@ -128,3 +128,15 @@ def test_interleaved_table_is_read_with_low_confidence():
     outline = parse_outline(lines)
     assert [row.cells["lead"] for row in outline.rows] == [("市生态环境局",), ("市农业农村局",)]
     assert all(row.boundary_lost for row in outline.rows) and "interleaved" in outline.warnings[0]
+
+
+def test_tab_rows_with_written_serials_and_continuations():
+    lines = [
+        CELL.join(["序号", "工作任务", "牵头单位(部门)", "配合单位", "完成时限"]),
+        CELL.join(["1.", "建设平台", "市大数据局", "市财政局", "年底前"]),
+        CELL.join(["", "", "", "市发改委", ""]),
+        CELL.join(["(2)", "开放数据", "市大数据局", "", "2024年底前"]),
+    ]
+    rows = parse_outline(lines).rows
+    assert [row.number for row in rows] == ["1", "2"]
+    assert rows[0].cells["support"] == ("市财政局", "市发改委")
