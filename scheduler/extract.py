@@ -171,6 +171,9 @@ _VERBS: tuple[tuple[str, str], ...] = (
 )
 _VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
 
+# "A会同B负责": A leads, B supports.
+_TOGETHER = re.compile(r"会同|會同|联合|聯合")
+
 # A role verb followed by 、 instead of a comma: (A牵头、B配合).
 _VERB_THEN_LIST = re.compile("(" + "|".join(_variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
 
@@ -781,6 +784,13 @@ def _verb_lists(clause: str) -> list[tuple[str, str]]:
     """
     lists, pending = [], []
     for part in split_top(_VERB_THEN_LIST.sub(r"\1,", clause), ",;"):
+        part = part.removeprefix("由")
+        together = _TOGETHER.search(part)
+        if together:
+            rest = part[together.end() :]
+            verb = _VERB.search(rest)
+            lists += [("lead", part[: together.start()]), ("support", rest[: verb.start()] if verb else rest)]
+            continue
         match = _VERB.search(part)
         if match is None:
             pending.append(part)
