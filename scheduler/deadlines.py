@@ -39,8 +39,6 @@ from scheduler.model import Deadline, Precision
 
 AddWorkdays = Callable[[date, int], date]
 
-_LEADS = "到|至|于|在|截至|截止到|截止|不晚于|不迟于|最迟于|最迟|最晚于|最晚"
-_TAILS = "以前|之前|前|以内|之内|内|为止|止"
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
@@ -232,23 +230,24 @@ class _Grammar:
             t: tuple(f"{name}{t}" for name in _POINT_GROUPS) for t in "abcp"
         }
         hedges_before = _alt(lex.hedges_before)
-        lead = rf"(?P<hb>{hedges_before})?(?:{_LEADS})?"
-        tail = rf"(?P<about>{_alt(lex.hedges_around)})?(?P<tail>{_TAILS})?(?P<around>{_alt(lex.hedges_around)})?"
+        lead = rf"(?P<hb>{hedges_before})?(?:{_alt(lex.leads)})?"
+        tails = _alt(lex.until + lex.within)
+        around = _alt(lex.hedges_around)
+        tail = rf"(?P<about>{around})?(?P<tail>{tails})?(?P<around>{around})?"
         anchors = _alt(lex.anchors)
-        anchor = rf"(?P<anchor>(?:自|从)?(?:(?:{anchors})之日|即日)起)"
+        starts_before = _alt(lex.starts_before)
+        anchor = rf"(?P<anchor>(?:{starts_before})?(?:(?:{anchors})之日|即日)起)"
         after_anchor = (
-            rf"(?P<anchor>(?:自|从)?(?:本(?:方案|意见|通知|计划|办法|细则|规定|决定))?"
-            rf"(?:{anchors})(?:之日起|之日后|之后|以后|后|起)|(?:自|从)?即日起)"
+            rf"(?P<anchor>(?:{starts_before})?(?:本(?:{_alt(lex.anchor_documents)}))?"
+            rf"(?:{anchors})(?:之日起|之日后|之后|以后|后|起)|(?:{starts_before})?即日起)"
         )
         upto = r"(?:\d{1,3}(?:-|至|到))?"
-        starts_before = _alt(lex.starts_before)
         starts_after = _alt(lex.starts_after)
         recurring_units = _alt(lex.recurring)
         point_starts = "".join(
             sorted(
                 set("0123456789")
-                | {w[0] for w in _LEADS.split("|")}
-                | {w[0] for words in (lex.hedges_before, lex.starts_before) for w in words}
+                | {w[0] for words in (lex.leads, lex.hedges_before, lex.starts_before) for w in words}
                 | {w[0] for words in (lex.year_words, lex.month_words, lex.periods, lex.festivals) for w in words}
             )
         )
@@ -284,14 +283,14 @@ class _Grammar:
                 re.compile(
                     # 2016-2020年, and in a table cell 2018-2020 with no 年 at all
                     rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})(?:年度?|(?![\d.%]))"
-                    rf"(?P<ybp>{_alt(self.year_periods)})?(?:{_TAILS})?"
+                    rf"(?P<ybp>{self.alt_attached})?(?:{tails})?"
                 ),
                 self._year_range,
             ),
             _Rule(
                 ("、", "和", "及"),
                 re.compile(
-                    rf"{lead}(?<!\d)(?P<years>\d{{4}}(?:[、和及]\d{{4}})+)年(?P<yp>{self.alt_attached})?(?:{_TAILS})?"
+                    rf"{lead}(?<!\d)(?P<years>\d{{4}}(?:[、和及]\d{{4}})+)年(?P<yp>{self.alt_attached})?(?:{tails})?"
                 ),
                 self._years,
             ),
@@ -300,16 +299,16 @@ class _Grammar:
                 re.compile(
                     rf"{lead}(?:{starts_before})?{self._point('a')}起?(?:-|至|到)"
                     rf"(?:{self._point('b')}|(?P<dend>\d{{1,2}})[日号])"
-                    rf"(?:{_TAILS})?"
+                    rf"(?:{tails})?"
                 ),
                 self._range,
             ),
-            _Rule(("即日", "之日"), re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{_TAILS})?"), self._anchored_range),
+            _Rule(("即日", "之日"), re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{tails})?"), self._anchored_range),
             _Rule(
                 _RANGE_WORDS,
                 re.compile(
                     rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年|(?P<yw>{_alt(lex.year_words)}))?(?<![\d.])\d{{1,2}}(?:月份?)?"
-                    rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{_TAILS})?"
+                    rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{tails})?"
                 ),
                 self._month_range,
             ),
@@ -460,7 +459,7 @@ class _Grammar:
             return _Result("deadline", self._add(span.first, count, unit, ctx) - timedelta(days=1), "day")
         if after or before:
             return _Result("start", span.first, span.precision)
-        due = span.first - timedelta(days=1) if tail and tail.endswith("前") and not span.point else span.last
+        due = span.first - timedelta(days=1) if tail in self.lex.until and not span.point else span.last
         return _Result("deadline", due, span.precision)
 
     def _range(self, m: re.Match[str], ctx: _Context) -> _Result:

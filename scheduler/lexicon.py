@@ -52,6 +52,10 @@ class Lexicon:
     plan_parts: dict[str, PlanPart]
     festivals: dict[str, str]
     anchors: tuple[str, ...]
+    anchor_documents: tuple[str, ...]
+    leads: tuple[str, ...]
+    until: tuple[str, ...]
+    within: tuple[str, ...]
     hedges_before: tuple[str, ...]
     hedges_around: tuple[str, ...]
     hedges_after: tuple[str, ...]
@@ -103,6 +107,10 @@ def _build(data: dict[str, Any]) -> Lexicon:
         plan_parts={word(w): PlanPart(s["from"] == "last", int(s["offset"])) for w, s in data["plan_parts"].items()},
         festivals={word(w): str(n) for w, n in data["festivals"].items()},
         anchors=words(data["anchors"]["words"]),
+        anchor_documents=words(data["anchors"]["documents"]),
+        leads=words(data["limits"]["before"]),
+        until=words(data["limits"]["until"]),
+        within=words(data["limits"]["within"]),
         hedges_before=words(data["hedges"]["before"]),
         hedges_around=words(data["hedges"]["around"]),
         hedges_after=words(data["hedges"]["after"]),
