@@ -171,6 +171,9 @@ _VERBS: tuple[tuple[str, str], ...] = (
 )
 _VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
 
+# A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
+_MARKED_LEAD = re.compile("[(](" + _variants("牵头") + ")(?:" + _variants("单位") + "|" + _variants("部门") + r")?[)]\s*[、,]?")
+
 # "A会同B负责": A leads, B supports.
 _TOGETHER = re.compile(r"会同|會同|联合|聯合")
 
@@ -747,7 +750,9 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
 
     ``mode`` says what a bare 责任单位 list means in this document (R16): ``responsible``,
     ``lead`` (无牵头单位的,责任单位即为牵头单位) or ``first`` (列第一位的为牵头单位).
+    A lead marked inside a list, 市发改委(牵头)、市财政局, is read as 市发改委牵头,市财政局.
     """
+    clause = _MARKED_LEAD.sub(r"\1,", clause)
     labelled = list(_LABEL.finditer(clause))
     if labelled:
         lists = []
