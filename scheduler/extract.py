@@ -157,7 +157,11 @@ _LABELS: tuple[tuple[str, str], ...] = (
     ("责任单位", "bare"), ("责任部门", "bare"), ("责任主体", "bare"),
     ("完成时限", "time"), ("完成时间", "time"), ("时间节点", "time"), ("时限要求", "time"), ("完成期限", "time"),
 )
-_LABEL = re.compile("|".join(f"(?P<l{i}>{_variants(label)})\\s*[:]" for i, (label, _) in enumerate(_LABELS)))
+
+# A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
+_LABEL = re.compile(
+    "[【\\[]?(?:" + "|".join(f"(?P<l{i}>{_variants(label)})" for i, (label, _) in enumerate(_LABELS)) + ")(?:\\s*[:]|[】\\]]\\s*:?)"
+)
 _LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
 _SENTENCE_LABEL = re.compile(rf"(?<=[。;])\s*(?:{_LABEL.pattern})")
 
