@@ -433,29 +433,28 @@ class _Builder:
 
     def carry(self, text: str, where: str) -> str:
         """Note a carry-forward clause (R12) in ``text``: its units apply to every later task.
-
-        ``(责任单位:X,下同)`` carries its own units forward; the clause is returned without
-        the carry-forward words.
-        """
-        clause, carried = _carry_forward(text)
+        Returns the text without the carry-forward words."""
+        rest, carried = _carry_forward(text)
         if carried:
             self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, where))
-        same = _SAME_BELOW.search(clause)
-        if same:
-            clause = clause[: same.start()]
-            self.carried = tuple(replace(ref, role="responsible") for ref in parse_responsibility(clause, self.mode).agencies)
-        return clause
+        return rest
 
     def responsibility(self, item: Item, heads: dict) -> tuple[str, list[AgencyRef], list[str]]:
         """An item's body, the agencies it names, and the time limits of its clauses; notes
-        any carry-forward clause on the way."""
+        any carry-forward on the way, including a clause that ends with 下同 (its own units
+        carry forward)."""
         body, clauses = _split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
         times: list[str] = []
         for clause in clauses:
             clause, found = _split_time(self.carry(clause, item.number))
+            same = _SAME_BELOW.search(clause)
+            clause = clause[: same.start()] if same else clause
             times.extend(found)
-            agencies.extend(self.parse_clause(clause, item.number))
+            refs = self.parse_clause(clause, item.number)
+            agencies.extend(refs)
+            if same:
+                self.carried = tuple(replace(ref, role="responsible") for ref in refs)
         self.carry(body, item.number)
         return body, agencies, times
 

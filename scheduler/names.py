@@ -68,7 +68,7 @@ _SEPARATORS = "、,;，；及/"
 # Endings of anything a plan names as responsible: departments, governments, institutions.
 _AGENCY_END = re.compile(
     r"(?:委员会|委|局|办公室|办|辦|厅|廳|部门|部門|部|中心|署|处|政府|管委会|管委會|党工委|办事处|协会|協會|"
-    r"商会|联|院|学校|校|银行|公司|集团|单位|單位|街道|乡镇|镇|乡|所|站|队|台|社|分局)$"
+    r"商会|联|院|学校|校|银行|公司|集团|单位|單位|街道|乡镇|镇|乡|所|站|分局)$"
 )
 
 
@@ -86,7 +86,7 @@ class NameList:
 def looks_like_agency(text: str) -> bool:
     """Whether a short text reads as one agency name (a table cell, a bracket's list member)."""
     name = re.sub(r"[(（][^()（）]*[)）]$", "", text.strip())
-    return 2 <= len(name) <= 30 and not re.search(r"[。;；:：%\d]", name) and bool(_AGENCY_END.search(name))
+    return 3 <= len(name) <= 30 and not re.search(r"[。;；:：%\d]", name) and bool(_AGENCY_END.search(name))
 
 
 def split_top(text: str, separators: str = _SEPARATORS) -> list[str]:
