@@ -61,6 +61,7 @@ _DECLARED = re.compile(rb"""(?:charset|encoding)\s*=\s*["']?([A-Za-z0-9_-]{3,20}
 # lxml refuses a decoded string that still declares its encoding (XHTML pages).
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
+# Tags that betray a page saved as text (X9: HTML dumped from a database into a .txt).
 _HTML_HINT = re.compile(r"<(?:p|div|br|table|span|font)\b[^>]*>", re.IGNORECASE)
 
 
@@ -92,7 +93,9 @@ def _read_bytes(path: Path) -> bytes:
 
 
 def _decode(data: bytes, path: Path) -> str:
-    """Decode by byte-order mark, then strict UTF-8, then a checked charset-normalizer guess."""
+    """Decode by byte-order mark, strict UTF-8, the charset a page declares, UTF-16
+    without a mark, and last a charset-normalizer guess among Chinese encodings; every
+    result is checked, so a wrong guess is an error rather than mojibake."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _checked(_strict(data, encoding), path)
