@@ -342,8 +342,8 @@ class _Grammar:
                 (),
                 re.compile(
                     rf"{lead}(?P<sb>{starts_before})?{self._point('p')}"
-                    rf"(?:(?P<since>以来|至今)|(?P<later>以后|之后)"
-                    rf"|(?P<sa>{starts_after})(?!草)"
+                    rf"(?:(?P<since>{_alt(lex.since)})|(?P<later>{_alt(lex.later)})"
+                    rf"|(?P<sa>{starts_after})(?!草)"  # 2018年起草 is a draft, not a start
                     rf"(?:,?(?:用|经过|在)?(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?(?:内|左右的?时间|的?时间))?"
                     rf"|{tail})"
                 ),

@@ -56,6 +56,8 @@ class Lexicon:
     leads: tuple[str, ...]
     until: tuple[str, ...]
     within: tuple[str, ...]
+    since: tuple[str, ...]
+    later: tuple[str, ...]
     hedges_before: tuple[str, ...]
     hedges_around: tuple[str, ...]
     hedges_after: tuple[str, ...]
@@ -111,6 +113,8 @@ def _build(data: dict[str, Any]) -> Lexicon:
         leads=words(data["limits"]["before"]),
         until=words(data["limits"]["until"]),
         within=words(data["limits"]["within"]),
+        since=words(data["limits"]["since"]),
+        later=words(data["limits"]["later"]),
         hedges_before=words(data["hedges"]["before"]),
         hedges_around=words(data["hedges"]["around"]),
         hedges_after=words(data["hedges"]["after"]),
