@@ -218,12 +218,19 @@ def extract(text: str, path: str) -> Document:
     outline = parse_outline(lines)
     head_end = outline.items[0].line if outline.items else len(lines)
     meta = _metadata(lines, head_end)
+    start = _plan_start(lines, meta.title)
+    notice_items = [item for item in outline.items if start is not None and item.line < start]
+    if notice_items:
+        outline = replace(outline, items=outline.items[len(notice_items) :])
+        meta = _metadata(lines, outline.items[0].line if outline.items else len(lines))
     base = meta.issued_on or _plan_year(meta.title, text)
     identity = meta.doc_number or meta.title or Path(path).stem
     builder = _Builder(identity, base, _role_mode(text))
     builder.items(outline)
     builder.rows(outline.rows)
     warnings = list(outline.warnings) + builder.warnings
+    if notice_items:
+        warnings.insert(0, f"{len(notice_items)} numbered items of the notice, before the plan's title, are not tasks.")
     if not builder.tasks:
         warnings.append(f"No task found in {path}: no numbered item names a responsible agency or a deadline.")
     return Document(
@@ -304,6 +311,19 @@ def _metadata(lines: list[str], head_end: int) -> _Metadata:
         field = next((m for m in map(_ISSUER_FIELD.search, head) if m), None)
         issuer = field.group(1) if field else None
     return _Metadata(title, _doc_number(head), issuer, issued_on, jurisdiction(issuer or title or ""))
+
+
+def _plan_start(lines: list[str], title: str | None) -> int | None:
+    """The line where the plan itself starts: its title printed again after the notice."""
+    if not title:
+        return None
+    wanted = _comparable(title)
+    found = [index for index, line in enumerate(lines) if _comparable(line) == wanted]
+    return found[-1] if found else None
+
+
+def _comparable(title: str) -> str:
+    return re.sub(r"[\s《》的]", "", title)
 
 
 def _plan_title(head: list[str]) -> str | None:

@@ -396,3 +396,13 @@ def test_carry_forward_variant_with_no_division_of_work():
     tasks = by_number(extract(text, "x.txt"))
     assert roles(tasks["一.(一)"]) == [("市卫健委", L), ("各区政府", R)]
     assert roles(tasks["一.(二)"]) == [("各区政府", R)]
+
+
+def test_numbered_items_of_the_notice_are_not_tasks():
+    text = (
+        "某市人民政府关于印发某市工作方案的通知\n现就有关事项通知如下:\n一、高度重视。请于2020年3月1日前报送。\n二、加强领导。\n"
+        "某市人民政府\n2020年2月1日\n某市工作方案\n一、重点任务\n(一)做甲。(市卫健委负责)\n"
+    )
+    doc = extract(text, "x.txt")
+    assert [t.number for t in doc.tasks] == ["一.(一)"] and doc.issued_on == date(2020, 2, 1)
+    assert "notice" in doc.warnings[0]
