@@ -14,18 +14,18 @@ import logging
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from scheduler import dispatch as dispatching
 from scheduler.agencies import resolve_document, resolve_task
 from scheduler.backends import MailBackend, make_backend
 from scheduler.config import Config
-from scheduler.errors import ConfigError
+from scheduler.errors import ConfigError, InputError
 from scheduler.extract import parse_file
 from scheduler.digest import build_digest
-from scheduler.model import Document, TaskState
-from scheduler.planner import plan
+from scheduler.model import Document, Notification, TaskState
+from scheduler.planner import current_fire, digest_key, plan
 from scheduler.render import Digest, Renderer
 from scheduler.rules import RuleSet, load_rules
 from scheduler.store import Store
@@ -168,14 +168,87 @@ class App:
             expand=self.directory.expand,
         )
 
+    def digest_notices(
+        self, *, as_of: date, agency: str | None, rule: str | None, now: datetime
+    ) -> list[tuple[Notification, Digest]]:
+        """Each agency's digest for the period ``as_of`` falls in, with its log row.
+
+        The row has the key the planner gives the same period, so sending it through
+        the log (``duban digest --send``) keeps the daemon from sending it again.
+        """
+        chosen = self.digest_rule(rule)
+        tz = self.config.timezone
+        moment = now if as_of == now.astimezone(tz).date() else datetime.combine(as_of, time.max, tz)
+        fire = current_fire(chosen, moment, tz)
+        if fire is None:
+            raise ConfigError(f"Digest rule {chosen.name!r} never fires.")
+        period = fire.date()
+        states = self.task_states()
+        out = []
+        for name in self._digest_agencies(agency, states):
+            digest = build_digest(
+                states,
+                name,
+                as_of=as_of,
+                period=period.isoformat(),
+                window_days=chosen.window_days,
+                include_empty=chosen.include_empty or agency is not None,
+                expand=self.directory.expand,
+            )
+            if digest is None:
+                continue
+            note = Notification(
+                key=digest_key(chosen.name, name, period),
+                kind="digest",
+                rule=chosen.name,
+                template=chosen.template,
+                agency=name,
+                planned_at=now,
+                period=period.isoformat(),
+            )
+            out.append((note, digest))
+        return out
+
+    def _digest_agencies(self, agency: str | None, states: Sequence[TaskState]) -> list[str]:
+        if agency is None:
+            named = {m for s in states for ref in s.task.agencies if ref.canonical for m in self.directory.expand(ref.canonical)}
+            return sorted(named)
+        canonical = self.directory.resolve(agency, None)
+        if canonical is None:
+            closest = self.directory.closest(agency, None)
+            hint = f" (closest: {closest})" if closest else ""
+            raise InputError(f"{agency} is no agency or group in the directory{hint}.")
+        return list(self.directory.expand(canonical))
+
+    def send_now(self, notes: Sequence[Notification], *, now: datetime, owner: str) -> dispatching.DispatchResult:
+        """Send these notifications through the log, exactly as the daemon would.
+
+        Rows already in the log (sent by the daemon or an earlier call) are not sent
+        again.
+        """
+        self.store.add(notes, now=now)
+        return self._dispatch(now=now, owner=owner, keys=[n.key for n in notes])
+
+    def _dispatch(self, **options) -> dispatching.DispatchResult:
+        """Dispatch through a fresh backend, closed afterwards.
+
+        The backend is not opened up front: it connects on the first message, so an
+        unreachable server shows as failed rows awaiting retry, not as a run that
+        touched nothing.
+        """
+        backend = self.backend()
+        try:
+            return dispatching.dispatch(self, backend, **options)
+        finally:
+            backend.close()
+
     def replan(self, *, now: datetime):
         return self.store.reconcile(self.desired(now=now), now=now)
 
     def dispatch(
         self, *, now: datetime, owner: str, stop: threading.Event | None = None
     ) -> dispatching.DispatchResult:
-        with self.backend() as backend:
-            return dispatching.dispatch(self, backend, now=now, owner=owner, stop=stop)
+        return self._dispatch(now=now, owner=owner, stop=stop)
 
     def cycle(self, *, now: datetime, owner: str, stop: threading.Event | None = None):
         """One full pass: ingest the configured documents, replan, send what is due."""

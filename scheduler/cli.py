@@ -41,7 +41,10 @@ class Parser(argparse.ArgumentParser):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed
+        return int(exc.code or 0)
     logging.basicConfig(level=logging.INFO if args.command == "run" else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return args.handler(args) or 0
@@ -388,9 +391,30 @@ def cmd_extend(args: argparse.Namespace) -> None:
 
 
 def cmd_digest(args: argparse.Namespace) -> None:
-    from scheduler.sendnow import digest_command
-
-    digest_command(load_app(args), agency=args.agency, as_of=args.as_of, rule=args.rule, send=args.send, out=args.out)
+    app = load_app(args)
+    now = now_in(app)
+    today = now.date()
+    if args.send and args.as_of not in (None, today):
+        raise InputError("--send sends the current period's digest; --as-of is for previews only.")
+    app.store.migrate()
+    notices = app.digest_notices(as_of=args.as_of or today, agency=args.agency, rule=args.rule, now=now)
+    if args.send:
+        result = app.send_now([note for note, _ in notices], now=now, owner=daemon.owner_id())
+        print(f"{len(notices)} digests: {result.sent} sent, {len(notices) - result.sent} already in the log or not sent")
+        for error in result.errors:
+            print(f"error: {error}", file=sys.stderr)
+        return
+    for note, digest in notices:
+        rendered = app.renderer.render(note.template, digest)
+        if args.out is None:
+            print(f"To: {note.agency}\nSubject: {rendered.subject}\n\n{rendered.text}\n")
+            continue
+        args.out.mkdir(parents=True, exist_ok=True)
+        stem = args.out / f"{note.period}-{note.agency}"
+        stem.with_suffix(".txt").write_text(f"Subject: {rendered.subject}\n\n{rendered.text}", encoding="utf-8")
+        stem.with_suffix(".html").write_text(rendered.html, encoding="utf-8")
+    if not notices:
+        print("nothing to report.", file=sys.stderr)
 
 
 def cmd_run(args: argparse.Namespace) -> None:

@@ -17,13 +17,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from scheduler.backends import MailBackend
 from scheduler.digest import phrase_for
-from scheduler.errors import DeliveryError
-from scheduler.mail import build_message, message_id
+from scheduler.errors import DeliveryError, InputError
+from scheduler.mail import build_message
 from scheduler.model import TaskState
 from scheduler.render import TaskNotice
 from scheduler.store import LogEntry
@@ -51,9 +50,11 @@ def dispatch(
     now: datetime,
     owner: str,
     stop: threading.Event | None = None,
+    keys: Sequence[str] | None = None,
 ) -> DispatchResult:
     """Send every row due at ``now``, batch after batch, within the rate limit.
 
+    ``keys`` restricts the run to those rows (``duban digest --send``).
     Nothing is sent in the rules' quiet hours; due rows wait for the end of them.
     Stopping (``stop`` set) lets the message in flight finish and puts the rest of
     the claimed batch back to planned, so nothing is left claimed.
@@ -64,11 +65,10 @@ def dispatch(
         return result
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
-    domain = parseaddr(config.sender)[1].rpartition("@")[2] or "duban.localhost"
     states: dict[str, TaskState] | None = None
     while budget is None or result.sent < budget:
         limit = config.batch if budget is None else min(config.batch, budget - result.sent)
-        entries = app.store.claim_due(now=now, owner=owner, lease=lease, limit=limit)
+        entries = app.store.claim_due(now=now, owner=owner, lease=lease, limit=limit, keys=keys)
         if not entries:
             break
         if states is None:
@@ -84,7 +84,12 @@ def dispatch(
                 app.store.mark_skipped(entry.key, owner=owner, reason=reason)
                 result.skipped += 1
                 continue
-            _send_one(app, backend, entry, states, now=now, owner=owner, domain=domain, result=result)
+            try:
+                _send_one(app, backend, entry, states, now=now, owner=owner, result=result)
+            except InputError:
+                for rest in entries[index + 1 :]:
+                    app.store.release(rest.key, owner=owner)
+                raise
     return result
 
 
@@ -103,7 +108,6 @@ def _send_one(
     *,
     now: datetime,
     owner: str,
-    domain: str,
     result: DispatchResult,
 ) -> None:
     store = app.store
@@ -125,16 +129,22 @@ def _send_one(
             cc=cc,
             key=entry.key,
             thread=entry.task_key,
+            now=now,
         )
         reply = backend.send(msg)
     except DeliveryError as exc:
         _record_failure(app, entry, str(exc), permanent=exc.permanent, now=now, owner=owner, result=result)
         return
+    except InputError:
+        # A wrong password or a broken template is the operator's to fix, not a
+        # reason to burn this row's attempts: give it back and stop the run.
+        store.release(entry.key, owner=owner)
+        raise
     except Exception as exc:  # a bug or a bad template must not strand the row as claimed
         log.exception("could not prepare %s", entry.key)
         _record_failure(app, entry, f"{type(exc).__name__}: {exc}", permanent=False, now=now, owner=owner, result=result)
         return
-    store.mark_sent(entry.key, owner=owner, at=now, message_id=message_id(entry.key, domain), reply=reply)
+    store.mark_sent(entry.key, owner=owner, at=now, message_id=msg["Message-ID"], reply=reply)
     result.sent += 1
     log.info("sent %s to %s", entry.key, entry.agency)
 

@@ -229,7 +229,7 @@ def _digests(
         for agency in _reporting(rule, named, planned.date()):
             notes.append(
                 Notification(
-                    key=f"digest:{rule.name}:{agency}:{period.isoformat()}",
+                    key=digest_key(rule.name, agency, period),
                     kind="digest",
                     rule=rule.name,
                     template=rule.template,
@@ -240,6 +240,11 @@ def _digests(
                 )
             )
     return notes
+
+
+def digest_key(rule: str, agency: str, period: date) -> str:
+    """The log key of one agency's digest for one period: at most one is ever sent."""
+    return f"digest:{rule}:{agency}:{period.isoformat()}"
 
 
 def current_fire(rule: DigestRule, now: datetime, tz: ZoneInfo) -> datetime | None:
