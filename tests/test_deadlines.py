@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from dateutil.rrule import rrulestr
 
+from scheduler import lexicon
 from scheduler.deadlines import find_deadlines, normalize
+from scheduler.errors import RuleError
 
 BASE = date(2017, 3, 29)
 
@@ -403,3 +405,15 @@ def test_the_benchmark_table_is_right() -> None:
         if (d.kind, d.date, d.dates, d.rrule) != expected:
             wrong.append((row["text"], d))
     assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("content", "culprit"),
+    [("[numerals\n", "cannot be read"), ("[numerals]\ndigits = {}\n", "'units'")],
+)
+def test_a_broken_lexicon_is_a_rule_error_naming_it(tmp_path: Path, content: str, culprit: str) -> None:
+    path = tmp_path / "lexicon.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(RuleError, match=culprit) as error:
+        lexicon.load(path)
+    assert str(path) in str(error.value)
