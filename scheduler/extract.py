@@ -579,15 +579,19 @@ class _Builder:
 
     def row_agencies(self, row: Row) -> tuple[AgencyRef, ...]:
         """Agencies by column. A 责任单位 column beside 牵头 alone is support (R2); as a third
-        column beside 牵头 and 配合 it names the implementers, responsible (R13)."""
-        implementers = "support" if "lead" in row.cells and "support" not in row.cells else "responsible"
+        column beside 牵头 and 配合 it names the implementers, responsible (R13); alone it is
+        read by the notice's role rule (R16), responsible by default."""
+        if "lead" not in row.cells:
+            implementers = _role("bare", False, self.mode)
+        else:
+            implementers = "support" if "support" not in row.cells else "responsible"
         refs: list[AgencyRef] = []
         prefix = None
         for column, role in (("lead", "lead"), ("support", "support"), ("responsible", implementers)):
             for cell in row.cells.get(column, ()):
                 listed = split_names(cell, prefix)
                 prefix = listed.prefix
-                refs.extend(AgencyRef(name, role) for name in listed.names)
+                refs.extend(_refs(listed.names, role))
         return _merge(refs, self.carried)
 
 

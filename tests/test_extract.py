@@ -7,6 +7,7 @@ import docx
 import pytest
 
 from scheduler.extract import clean_lines, extract, jurisdiction, parse_date_line, parse_file, parse_responsibility
+from scheduler.reader import CELL
 
 DATA = Path(__file__).resolve().parent / "data"
 L, S, R = "lead", "support", "responsible"
@@ -406,3 +407,10 @@ def test_numbered_items_of_the_notice_are_not_tasks():
     doc = extract(text, "x.txt")
     assert [t.number for t in doc.tasks] == ["一.(一)"] and doc.issued_on == date(2020, 2, 1)
     assert "notice" in doc.warnings[0]
+
+
+def test_notice_role_rule_applies_to_a_table_with_only_a_responsibility_column():
+    text = "某市方案\n列第一位的责任单位为牵头单位。\n" + "\n".join(
+        [CELL.join(["序号", "工作任务", "责任单位", "完成时限"]), CELL.join(["1", "建设平台", "市大数据局、财政局", "年底前"])]
+    )
+    assert roles(extract(text, "x.txt").tasks[0]) == [("市大数据局", L), ("市财政局", S)]
