@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
+import uuid
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +18,12 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
 
 from scheduler.model import Notification
 from scheduler.store import LeaseLost, LogEntry, ReconcileResult, Store, log
@@ -478,19 +483,15 @@ class LogMachine(RuleBasedStateMachine):
     KEYS = [note(n).key for n in range(5)]
     OWNERS = ("a", "b")
 
-    def __init__(self) -> None:
+    def __init__(self, store: Store) -> None:
         super().__init__()
-        self.directory = tempfile.TemporaryDirectory()
-        path = Path(self.directory.name) / "duban.db"
-        shutil.copy(TEMPLATE.path(), path)
-        self.store = Store(f"sqlite:///{path}")
+        self.store = store
         self.now = NOW
         self.rows: dict[str, dict] = {}
         self.sent: dict[str, LogEntry] = {}
 
     def teardown(self) -> None:
         self.store.dispose()
-        self.directory.cleanup()
 
     @rule(
         chosen=st.dictionaries(st.sampled_from(KEYS), st.integers(-30, 90), max_size=5)
@@ -575,27 +576,36 @@ class LogMachine(RuleBasedStateMachine):
             assert entries[key] == entry
 
 
-class _Template:
-    """One migrated SQLite file, copied for every example: migrating each is slower."""
-
-    def __init__(self) -> None:
-        self._path: Path | None = None
-
-    def path(self) -> Path:
-        if self._path is None:
-            self._directory = tempfile.TemporaryDirectory()
-            self._path = Path(self._directory.name) / "template.db"
-            store = Store(f"sqlite:///{self._path}")
-            store.migrate()
-            store.dispose()
-        return self._path
-
-
-TEMPLATE = _Template()
-LogMachine.TestCase.settings = settings(
-    max_examples=25, stateful_step_count=25, deadline=None, derandomize=True
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
-test_log_machine = LogMachine.TestCase
+def test_the_log_agrees_with_a_model(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Each example needs an empty database: a copied SQLite file, a new PostgreSQL schema."""
+    if backend == "postgresql":
+        new_pg_url = request.getfixturevalue("new_pg_url")
+
+        def fresh() -> Store:
+            store = Store(new_pg_url())
+            store.migrate()
+            return store
+
+    else:
+        template = tmp_path / "template.db"
+        Store(f"sqlite:///{template}").migrate()
+
+        def fresh() -> Store:
+            copy = tmp_path / f"{uuid.uuid4().hex}.db"
+            shutil.copy(template, copy)
+            return Store(f"sqlite:///{copy}")
+
+    run_state_machine_as_test(
+        lambda: LogMachine(fresh()),
+        settings=settings(
+            max_examples=15, stateful_step_count=25, deadline=None, derandomize=True
+        ),
+    )
 
 
 @pytest.mark.parametrize(

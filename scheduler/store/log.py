@@ -144,7 +144,8 @@ def _batches(items: Iterable[Any]) -> Iterator[list[Any]]:
         yield batch
 
 
-def _insert(dialect: str):
+def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
     return (postgresql if dialect == "postgresql" else sqlite).insert(log)
 
 
