@@ -203,6 +203,9 @@ _FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"�
 # "由A承办,B、C配合。" before the task text (R15).
 _BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
 
+# A bracket inside the text, one nesting level deep: (市卫健委负责), (各县(市、区)政府落实).
+_BRACKET = re.compile(r"[(〔](?:[^()〔〕]|\([^()]*\))*[)〕]")
+
 _OPEN = "(〔["
 _CLOSE = ")〕]"
 
@@ -669,6 +672,10 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
         if _is_responsibility(content) or (body[start - 1 : start] in ("。", "") and _is_agency_list(content)):
             clauses.insert(0, content)
             body = body[:start].rstrip()
+    for inner in reversed(list(_BRACKET.finditer(body))):
+        if _is_responsibility(inner.group()[1:-1]):
+            clauses.insert(0, inner.group()[1:-1])
+            body = body[: inner.start()] + body[inner.end() :]
     inline = _trailing_labels(body)
     if inline is not None:
         clauses.insert(0, body[inline:].strip(" 。"))

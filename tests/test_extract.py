@@ -414,3 +414,10 @@ def test_notice_role_rule_applies_to_a_table_with_only_a_responsibility_column()
         [CELL.join(["序号", "工作任务", "责任单位", "完成时限"]), CELL.join(["1", "建设平台", "市大数据局、财政局", "年底前"])]
     )
     assert roles(extract(text, "x.txt").tasks[0]) == [("市大数据局", L), ("市财政局", S)]
+
+
+def test_responsibility_brackets_inside_the_text():
+    text = "某市方案\n一、任务\n(一)甲。建立A制度(市卫健委负责);建立B机制(市医保局牵头,市财政局配合),2021年底前完成(含试点)。\n"
+    task = extract(text, "x.txt").tasks[0]
+    assert roles(task) == [("市卫健委", R), ("市医保局", L), ("市财政局", S)]
+    assert task.text == "甲。建立A制度;建立B机制,2021年底前完成(含试点)。"
