@@ -672,7 +672,7 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
         if _is_responsibility(content) or (body[start - 1 : start] in ("。", "") and _is_agency_list(content)):
             clauses.insert(0, content)
             body = body[:start].rstrip()
-    for inner in reversed(list(_BRACKET.finditer(body))):
+    for inner in reversed(list(_BRACKET.finditer(body))):  # R15: …整治(交通局负责) too
         if _is_responsibility(inner.group()[1:-1]):
             clauses.insert(0, inner.group()[1:-1])
             body = body[: inner.start()] + body[inner.end() :]
@@ -680,11 +680,6 @@ def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
     if inline is not None:
         clauses.insert(0, body[inline:].strip(" 。"))
         body = body[:inline].rstrip()
-    heading = _heading_bracket(body)
-    if heading is not None:
-        start, content = heading
-        clauses.insert(0, content)
-        body = (body[:start] + body[start + len(content) + 2 :]).strip()
     by = _BY.search(body)
     if by:
         clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
@@ -714,15 +709,6 @@ def _trailing_bracket(text: str) -> tuple[int, str] | None:
             depth -= 1
             if depth == 0:
                 return index, stripped[index + 1 : -1]
-    return None
-
-
-def _heading_bracket(body: str) -> tuple[int, str] | None:
-    """A responsibility in the heading clause (R15): (一)…整治(交通局负责), as (start, content)."""
-    first = body.split("。", 1)[0].split("\n", 1)[0]
-    bracket = _trailing_bracket(first)
-    if bracket and _VERB.search(bracket[1]) and len(first) < 60:
-        return bracket
     return None
 
 
