@@ -43,7 +43,7 @@ _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
 _RANGE_WORDS = ("-", "至", "到")
-_POINT_GROUPS = ("y", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
+_POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _CLAUSE_END = re.compile(r"[。;!?\n]")
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -344,7 +344,8 @@ class _Grammar:
                     rf"{lead}(?P<sb>{starts_before})?{self._point('p')}"
                     rf"(?:(?P<since>{_alt(lex.since)})|(?P<later>{_alt(lex.later)})"
                     rf"|(?P<sa>{starts_after})(?!草)"  # 2018年起草 is a draft, not a start
-                    rf"(?:,?(?:用|经过|在)?(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?(?:内|左右的?时间|的?时间))?"
+                    rf"(?:,?(?:(?:用|经过|在)?(?P<n>\d{{1,3}})(?P<u>{_DURATION_UNITS})(?:以|之)?(?:内|左右的?时间|的?时间)"
+                    rf"|连续(?P<cn>\d{{1,2}})年))?"
                     rf"|{tail})"
                 ),
                 self._at_point,
@@ -363,7 +364,12 @@ class _Grammar:
 
     def _year_point(self, t: str) -> str:
         """A year (2018年, damaged 20186月, or 今年/明年), then a part of it."""
-        year = rf"(?:(?<!\d)(?P<y{t}>\d{{4}})(?:年度?|(?=\d{{1,2}}月))|(?P<yw{t}>{_alt(self.lex.year_words)}))"
+        year = (
+            rf"(?:(?<!\d)(?P<y{t}>\d{{4}})(?:年度?|(?=\d{{1,2}}月))"
+            # 18年底, 19年6月: a two-digit year, read only before a part of a year
+            rf"|(?<![\d.])(?P<ys{t}>\d\d)年(?=\d{{1,2}}月|{self.alt_attached})"
+            rf"|(?P<yw{t}>{_alt(self.lex.year_words)}))"
+        )
         month = (
             rf"(?P<m{t}>\d{{1,2}})月份?(?:(?P<d{t}>\d{{1,2}})(?:[日号]|{_DAY_END}){_WEEKDAY}"
             rf"|(?P<mp{t}>{self.alt_month_periods})(?!步))?"
@@ -396,9 +402,12 @@ class _Grammar:
         return year
 
     def _resolve(self, m: re.Match[str], t: str, ctx: _Context) -> _Span:
-        (y, yw, py, fy, mo, d, mp, iy, im, iday, ny, nm, sp, fs, mw, lm, ld, lmp) = m.group(*self.point_groups[t])
-        if y or yw:
-            year = self._year(y) if y else ctx.need_base().year + self.lex.year_words[yw]
+        (y, ys, yw, py, fy, mo, d, mp, iy, im, iday, ny, nm, sp, fs, mw, lm, ld, lmp) = m.group(*self.point_groups[t])
+        if y or ys or yw:
+            if yw:
+                year = ctx.need_base().year + self.lex.year_words[yw]
+            else:
+                year = self._year(y or ("20" if ys < "50" else "19") + ys)
             ctx.year = year
             if py:
                 return self._period(year, self.year_periods[py])
@@ -459,7 +468,9 @@ class _Grammar:
     def _at_point(self, m: re.Match[str], ctx: _Context) -> _Result:
         """A date or period with what follows it: 以来 (none), 起 (a start, or the start of a duration), 前…"""
         span = self._resolve(m, "p", ctx)
-        since, later, count, unit, after, before, tail = m.group("since", "later", "n", "u", "sa", "sb", "tail")
+        since, later, count, unit, years, after, before, tail = m.group("since", "later", "n", "u", "cn", "sa", "sb", "tail")
+        if years:  # 从2018年起连续3年
+            count, unit = years, "年"
         if since:
             return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
         if later:
