@@ -492,10 +492,11 @@ class _Builder:
         body, agencies, times = self.responsibility(item, heads)
         agencies = agencies or self.inherited_by(item.path)
         section = _section(item, heads)
-        deadlines = self.deadlines(body) + tuple(d for slot in times for d in self.deadlines(slot))
-        for notice in _NOTICE_LEVEL.finditer(body):
-            self.warnings.append(f"{item.number}: notice-level obligation set aside, not a task deadline: {notice.group()}")
         own = bool(agencies)
+        deadlines = task_deadlines(body, self.base, notices=own) + tuple(d for slot in times for d in self.deadlines(slot))
+        if not own:
+            for notice in _NOTICE_LEVEL.finditer(body):
+                self.warnings.append(f"{item.number}: notice-level obligation set aside, not a task deadline: {notice.group()}")
         responsible = own or (bool(self.carried) and section == "task")
         if section == "goal" and not own:
             if deadlines:
@@ -853,16 +854,18 @@ def _refs(names: tuple[str, ...], role: str) -> list[AgencyRef]:
 # -- deadlines ---------------------------------------------------------------------------
 
 
-def task_deadlines(text: str, base: date | None) -> tuple[Deadline, ...]:
+def task_deadlines(text: str, base: date | None, *, notices: bool = False) -> tuple[Deadline, ...]:
     """The deadlines binding a task, sentence by sentence, with spans into ``text``.
 
-    Notice-level sentences (于…前报…) are skipped, citations are masked so that their
-    years are not read, and baselines (比2015年) and starts (2017年起) are dropped.
+    Notice-level sentences (于…前报…) are skipped unless ``notices`` (an item that names
+    its own responsible agency may well be due by such a report: 6月底前报市政府审定);
+    citations are masked so that their years are not read, and baselines (比2015年) and
+    starts (2017年起) are dropped.
     """
     found: list[Deadline] = []
     for match in _SENTENCE.finditer(text):
         sentence = match.group()
-        if _NOTICE_LEVEL.search(sentence):
+        if not notices and _NOTICE_LEVEL.search(sentence):
             continue
         masked = _CITATION.sub(lambda m: "□" * len(m.group()), sentence)
         for deadline in find_deadlines(masked, base=base):

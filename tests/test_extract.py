@@ -421,3 +421,10 @@ def test_responsibility_brackets_inside_the_text():
     task = extract(text, "x.txt").tasks[0]
     assert roles(task) == [("市卫健委", R), ("市医保局", L), ("市财政局", S)]
     assert task.text == "甲。建立A制度;建立B机制,2021年底前完成(含试点)。"
+
+
+def test_a_report_date_of_a_task_with_its_own_agency_is_its_deadline():
+    text = "某市方案\n一、任务\n(一)制定方案。于2021年6月底前报市政府审定。(市卫健委负责)\n二、组织实施\n(一)抓好落实。各地于2021年3月1日前将方案报市卫健委。\n"
+    doc = extract(text, "x.txt")
+    assert [(t.number, dates(t)) for t in doc.tasks] == [("一.(一)", [("deadline", date(2021, 6, 30))])]
+    assert any(w.startswith("二.(一): notice-level") for w in doc.warnings)
