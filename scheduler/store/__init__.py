@@ -12,6 +12,8 @@ lock on SQLite (``BEGIN IMMEDIATE``) and lock only the rows they claim on Postgr
         ...                                           # render, send, then
         store.mark_sent(entry.key, owner="host:pid", at=now, message_id=..., reply=...)
 
+A ``mark_*`` or ``release`` whose owner no longer holds the row (its lease ran out and
+another dispatcher claimed it) changes nothing and raises :class:`LeaseLost`.
 The schema comes only from the Alembic migrations in ``scheduler/migrations``.
 """
 
