@@ -234,8 +234,9 @@ def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, str] |
 
 AGENCY_COLUMNS = ("lead", "support", "responsible")
 
-# A category row of a table: 一, 二、扬尘治理 (S7).
+# A category row of a table: 一, 二、扬尘治理 (S7); in a cell-per-line table, its numeral alone.
 _CATEGORY = re.compile(rf"^([{_CN}]+)(?:[、.]|$)")
+_NUMERAL_LINE = re.compile(rf"[{_CN}]+[、.]?")
 
 # A cell that holds a time limit rather than text: 2017年底前, 20176月, 年底前, 每季度.
 _TIME_CELL = re.compile(r"^[^。,;]{0,6}(?:\d{4}|年|月|季度|每|当年|长期|持续)[^。,;]{0,14}$")
@@ -285,8 +286,8 @@ def _cell_rows(lines: Sequence[str], start: int, columns: list[str], shape: str)
     index, expected = start, 1
     while index < len(lines):
         line = lines[index].strip()
-        if _CATEGORY.fullmatch(line) or re.fullmatch(rf"[{_CN}]+", line):
-            category, expected = re.match(rf"[{_CN}]+", line).group(), 1
+        if _NUMERAL_LINE.fullmatch(line):
+            category, expected = line.rstrip("、."), 1
             index += 2 if index + 1 < len(lines) and lines[index + 1].strip() != "1" else 1
             continue
         if line != str(expected):
@@ -306,7 +307,7 @@ def _row_start(lines: Sequence[str], index: int, current: int) -> bool:
     line = lines[index].strip()
     if line == str(current + 1):
         return True
-    return bool(re.fullmatch(rf"[{_CN}]+", line)) and any(lines[i].strip() == "1" for i in range(index + 1, min(index + 3, len(lines))))
+    return bool(_NUMERAL_LINE.fullmatch(line)) and any(lines[i].strip() == "1" for i in range(index + 1, min(index + 3, len(lines))))
 
 
 def _row(number: str, cells: list[str], columns: list[str], line: int) -> Row:
