@@ -35,13 +35,12 @@ import holidays
 
 from scheduler import lexicon
 from scheduler.lexicon import Lexicon, Period
-from scheduler.model import Deadline, Precision
+from scheduler.model import Deadline, Kind, Precision
 
 AddWorkdays = Callable[[date, int], date]
 
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
-_DURATION_UNITS = "个工作日|工作日|个星期|星期|个季度|季度|个月|日|天|周|年"
 _RANGE_WORDS = ("-", "至", "到")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _CLAUSE_END = re.compile(r"[。;!?\n]")
@@ -60,6 +59,7 @@ _STEPS = {
     "半月": ("days", 15),
     "半季度": ("days", 45),
 }
+_DURATION_UNITS = "个?(?:工作日|" + "|".join(sorted({u for u in _STEPS if not u.startswith("半")}, key=len, reverse=True)) + ")"
 
 
 class _Rule(NamedTuple):
@@ -88,7 +88,7 @@ class _Span(NamedTuple):
 
 
 class _Result(NamedTuple):
-    kind: str
+    kind: Kind
     date: date | None = None
     precision: Precision | None = None
     rrule: str | None = None
@@ -658,7 +658,7 @@ class _Grammar:
                     text[a:b],
                     a,
                     b,
-                    result.kind,  # type: ignore[arg-type]
+                    result.kind,
                     date=result.date,
                     precision=result.precision,
                     dates=result.dates,
