@@ -266,13 +266,13 @@ class _Grammar:
                 re.compile(
                     rf"(?:(?:每|按)(?P<rn>\d{{1,2}})?(?P<ru>{recurring_units})"
                     rf"|(?P<on>半|\d{{1,2}})(?P<ou>{recurring_units})(?:一|1)次)的?"
-                    rf"(?:(?:年|月|季度?)?(?P<re>底|末)"
+                    rf"(?:(?:第(?P<qm>[1-3])个月|首月)的?(?P<qd>\d{{1,2}})[日号]"
+                    rf"|(?:最后1个月|末月)的?(?P<ld>\d{{1,2}})[日号]"
+                    rf"|(?:年|月|季度?)?(?P<re>底|末)"
                     rf"|(?P<wmp>{self.alt_month_periods})"
                     rf"|(?<=周|期)(?P<wd>[1-7一二三四五六日天])"
                     rf"|(?:结束后|后|次月)(?P<an>\d{{1,2}})(?:个工作日|日|天)内?"
                     rf"|(?P<rm>\d{{1,2}}(?:月份?(?:底|末)?[、和及]\d{{1,2}})*)月份?(?:(?P<rd>\d{{1,2}})[日号]|(?P<rmp>{self.alt_month_periods}))?"
-                    rf"|第(?P<qm>[1-3])个月的?(?P<qd>\d{{1,2}})[日号]"
-                    rf"|最后1个月的?(?P<ld>\d{{1,2}})[日号]"
                     rf"|(?P<dd>\d{{1,2}})[日号]"
                     rf"|(?P<rp>{self.alt_attached}))?"
                     rf"(?P<rparen>\([^()\n]{{0,30}}\))?(?:以前|之前|前|以内|内)?"
@@ -589,8 +589,8 @@ class _Grammar:
                 rule["BYMONTHDAY"] = str(self.lex.month_periods[g("rmp") or "底"].last or -1)
         elif g("wmp"):
             rule["BYMONTHDAY"] = str(self.lex.month_periods[g("wmp")].last or -1)
-        elif g("qm"):
-            rule["BYMONTH"] = ",".join(str(int(g("qm")) + 3 * i) for i in range(4))
+        elif g("qd"):
+            rule["BYMONTH"] = ",".join(str(int(g("qm") or 1) + 3 * i) for i in range(4))
             rule["BYMONTHDAY"] = g("qd")
         elif g("ld"):
             rule["BYMONTH"] = "3,6,9,12"
