@@ -593,7 +593,9 @@ def test_the_log_agrees_with_a_model(
 
     else:
         template = tmp_path / "template.db"
-        Store(f"sqlite:///{template}").migrate()
+        migrated = Store(f"sqlite:///{template}")
+        migrated.migrate()
+        migrated.dispose()  # the last connection out checkpoints the WAL into the file
 
         def fresh() -> Store:
             copy = tmp_path / f"{uuid.uuid4().hex}.db"
