@@ -5,12 +5,21 @@ fire every job, ``next_run_time`` is written before a job runs, and a job due du
 shutdown can be dropped. So the daemon uses it only as a clock. Jobs have fixed ids
 and are registered with ``replace_existing`` (restarts do not pile them up), coalesce,
 never expire (``misfire_grace_time=None``), run one at a time on a single worker, and
-each one is idempotent through the log's unique keys. One daemon holds the database
-(a file lock on SQLite, an advisory lock on PostgreSQL); a second one refuses to start.
+each one is idempotent through the log's unique keys.
+
+One daemon per database schedules: it holds the daemon lock (a file lock on SQLite,
+an advisory lock on PostgreSQL). On SQLite a second daemon refuses to start. On
+PostgreSQL it becomes a follower: it shares the sending (claims use ``FOR UPDATE SKIP
+LOCKED``, so no row is sent twice) and retries the lock every ``dispatch_interval``
+seconds, so it takes over the scheduling within that time when the leader dies.
+
+SIGTERM and SIGINT stop after the message in flight; SIGHUP reloads config.toml and
+the rules, and replans, without a restart (a broken new config is logged and the old
+one kept).
 
 Jobs are stored pickled in the database, so they reference the module-level
-functions below and take only plain arguments; the running :class:`App` is found
-through a module global set by :func:`run`.
+functions below and take no arguments; the running :class:`App` is found through a
+module global set by :func:`run`.
 """
 
 from __future__ import annotations
@@ -23,13 +32,14 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
+from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.events import EVENT_SCHEDULER_STARTED
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from scheduler import config as configuration
 from scheduler.app import App
 from scheduler.errors import DubanError
 
@@ -38,16 +48,19 @@ log = logging.getLogger(__name__)
 JOB_TABLE = "apscheduler_jobs"
 DISPATCH_JOB = "dispatch"
 REPLAN_JOB = "replan"
+RELOAD_JOB = "reload"
 DIGEST_JOB_PREFIX = "digest:"
 
 _app: App | None = None
+_scheduler: BaseScheduler | None = None
 _stop = threading.Event()
+_reload = threading.Event()
 _owner = ""
 _clock: Callable[[], datetime] = lambda: datetime.now().astimezone()
 
 
 class AlreadyRunning(DubanError):
-    """Another daemon holds this database."""
+    """Another daemon holds this SQLite database."""
 
 
 def owner_id() -> str:
@@ -56,16 +69,17 @@ def owner_id() -> str:
 
 
 def run(app: App, *, once: bool, clock: Callable[[], datetime] | None = None) -> None:
-    """Start the daemon (or one cycle with ``once``) while holding the database lock.
+    """Run the daemon (or one cycle with ``once``).
 
-    SIGTERM and SIGINT are handled from the start, so even the first cycle stops
-    after the message in flight and leaves nothing claimed.
+    Signals are handled from the start, so even the first cycle stops after the
+    message in flight and leaves nothing claimed.
     """
-    global _app, _owner, _clock
+    global _app, _owner, _clock, _scheduler
     _app, _owner = app, owner_id()
     _clock = clock or (lambda: datetime.now(app.config.timezone))
     _stop.clear()
-    scheduler = build_scheduler(app)
+    _reload.clear()
+    scheduler = _scheduler = build_scheduler(app)
 
     def stop(signum: int, frame: object) -> None:
         if _stop.is_set():  # a second signal while stopping: already on it
@@ -75,20 +89,52 @@ def run(app: App, *, once: bool, clock: Callable[[], datetime] | None = None) ->
         if scheduler.running:
             scheduler.shutdown(wait=True)
 
-    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    def reload(signum: int, frame: object) -> None:
+        _reload.set()
+        if scheduler.running:
+            scheduler.add_job(reload_job, id=RELOAD_JOB, replace_existing=True)
+
+    handlers = {signal.SIGTERM: stop, signal.SIGINT: stop, signal.SIGHUP: reload}
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         app.store.migrate()
-        with app.store.daemon_lock(_owner) as held:
-            if not held:
+        if not _lead(scheduler, once=once):
+            if once or app.store.engine.dialect.name != "postgresql":
                 raise AlreadyRunning(
                     f"Another duban daemon is already running on {app.store.engine.url.render_as_string()}; stop it first."
                 )
-            cycle_job()
-            if not (once or _stop.is_set()):
-                _serve(app, scheduler)
+            _follow(scheduler)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        _scheduler = None
+
+
+def _lead(scheduler: BaseScheduler, *, once: bool) -> bool:
+    """Schedule while holding the daemon lock; False when another daemon holds it."""
+    app = _current()
+    with app.store.daemon_lock(_owner) as held:
+        if not held:
+            return False
+        cycle_job()
+        if not (once or _stop.is_set()):
+            _serve(app, scheduler)
+        return True
+
+
+def _follow(scheduler: BaseScheduler) -> None:
+    """Share the sending while another daemon schedules; take over when it is gone."""
+    log.info("duban daemon %s follows: another daemon schedules; sending alongside it", _owner)
+    while not _stop.is_set():
+        if _reload.is_set():
+            reload_job()
+        if _lead(scheduler, once=False):
+            return
+        try:
+            dispatch_job()
+        except DubanError as exc:
+            log.error("dispatch failed: %s", exc)
+        _stop.wait(_current().config.dispatch_interval)
 
 
 def _serve(app: App, scheduler: BaseScheduler) -> None:
@@ -140,7 +186,7 @@ def register_jobs(scheduler: BaseScheduler, app: App) -> list[str]:
 def prune_jobs(scheduler: BaseScheduler, keep: list[str]) -> None:
     """Remove jobs left in the store by digest rules that no longer exist."""
     for job in scheduler.get_jobs():
-        if job.id not in keep:
+        if job.id not in keep and job.id != RELOAD_JOB:
             log.info("removing job %s: its rule is gone", job.id)
             job.remove()
 
@@ -166,6 +212,28 @@ def cycle_job() -> None:
     app = _current()
     ingest, reconcile, sent = app.cycle(now=_clock(), owner=_owner, stop=_stop)
     log.info("cycle: %s; %s; %s", ingest, reconcile, sent)
+
+
+def reload_job() -> None:
+    """Reload config.toml and the rules (SIGHUP), re-register the jobs, replan.
+
+    A new config that does not load is logged and the running one kept: a typo must
+    not take a working daemon down.
+    """
+    global _app
+    _reload.clear()
+    old = _current()
+    try:
+        new = App(configuration.load(old.config.path))
+    except DubanError as exc:
+        log.error("reload refused, keeping the running configuration: %s", exc)
+        return
+    _app = new
+    log.info("reloaded %s", new.config.path)
+    if _scheduler is not None and _scheduler.running:
+        prune_jobs(_scheduler, register_jobs(_scheduler, new))
+    new.ingest(None, now=_clock())
+    log.info("replan: %s", new.replan(now=_clock()))
 
 
 def _current() -> App:
