@@ -59,7 +59,10 @@ _STEPS = {
     "半月": ("days", 15),
     "半季度": ("days", 45),
 }
-_DURATION_UNITS = "个?(?:工作日|" + "|".join(sorted({u for u in _STEPS if not u.startswith("半")}, key=len, reverse=True)) + ")"
+# The units of a duration as written: a month or quarter needs its 个 (3个月; 3月 is March,
+# 3季度 the third quarter) except after 半; a bare cell takes no 日 (15日 is a day of a month).
+_DURATION_UNITS = "个?(?:工作日|星期)|个(?:月|季度)|(?<=半)个?月|周|天|日|年"
+_CELL_UNITS = "个?(?:工作日|星期)|个(?:月|季度)|(?<=半)个?月|周|天|年"
 
 
 class _Rule(NamedTuple):
@@ -334,7 +337,7 @@ class _Grammar:
             # a deadline cell that holds a bare duration (完成时限: 3个月) counts from the issue date
             _Rule(
                 (),
-                re.compile(rf"\A\s*{upto}(?P<n>\d{{1,3}}|半)(?P<u>{_DURATION_UNITS})(?:左右)?(?:时间)?\s*\Z"),
+                re.compile(rf"\A\s*{upto}(?P<n>\d{{1,3}}|半)(?P<u>{_CELL_UNITS})(?:左右)?(?:时间)?\s*\Z"),
                 self._cell_duration,
             ),
             _Rule(("即日", "之日"), re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),

@@ -49,9 +49,13 @@ class Numerals:
         variants: Mapping[str, str] = {},
     ) -> None:
         self._table = {**_WIDTH, **{ord(a): b for a, b in variants.items()}}
-        self.digits = dict(digits)
+        # ASCII digits and letters may stand in a Chinese numeral too (二0一八年, 二O一八年),
+        # but a run is read only when it holds a Chinese character.
+        self.digits = {**{str(i): i for i in range(10)}, **digits}
         self.units = dict(units)
-        run = "[" + re.escape("".join(self.digits) + "".join(self.units)) + "]+"
+        chars = "".join(self.digits) + "".join(self.units)
+        chinese = "".join(c for c in chars if not c.isascii())
+        run = f"[{re.escape(chars)}]*[{re.escape(chinese)}][{re.escape(chars)}]*"
         before = "|".join(re.escape(word) for word in counted)
         self._pattern = re.compile(rf"(?P<num>{run})(?=[ \t\u3000]*(?:{before}))|(?P<drop>{_DROPPED})")
 
