@@ -370,7 +370,7 @@ class _Grammar:
         year = (
             rf"(?:(?<!\d)(?P<y{t}>\d{{4}})(?:年度?|(?=\d{{1,2}}月))"
             # 18年底, 19年6月: a two-digit year, read only before a part of a year
-            rf"|(?<![\d.])(?P<ys{t}>\d\d)年(?=\d{{1,2}}月|{self.alt_attached})"
+            rf"|(?<![\d.])(?P<ys{t}>\d\d)年(?=\d{{1,2}}月|{self.alt_attached}|{self.alt_festivals})"
             rf"|(?P<yw{t}>{_alt(self.lex.year_words)}))"
         )
         month = (
@@ -475,7 +475,7 @@ class _Grammar:
         if years:  # 从2018年起连续3年
             count, unit = years, "年"
         if since:
-            return _Result("none", reason=f"{m.group()} looks back; it sets no time limit")
+            return _Result("none", reason="it looks back and sets no time limit")
         if later:
             return _Result("start", span.last + timedelta(days=1), span.precision)
         if count:
