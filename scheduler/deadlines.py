@@ -315,7 +315,11 @@ class _Grammar:
                 ),
                 self._range,
             ),
-            _Rule(("即日", "之日"), re.compile(rf"{lead}{anchor}(?:至|到){self._point('c')}(?:{tails})?"), self._anchored_range),
+            _Rule(
+                ("即日", "之日"),
+                re.compile(rf"{lead}{anchor}(?:至|到|-)(?:{self._point('c')}|(?P<dend>\d{{1,2}})[日号])(?:{tails})?"),
+                self._anchored_range,
+            ),
             _Rule(
                 _RANGE_WORDS,
                 re.compile(
@@ -506,6 +510,9 @@ class _Grammar:
         return _Result("deadline", span.last, span.precision)
 
     def _anchored_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        if m.group("dend"):  # 即日起至30日: the day of the issue month
+            base = ctx.need_base()
+            return _Result("deadline", self._date(base.year, base.month, int(m.group("dend"))), "day")
         span = self._resolve(m, "c", ctx)
         return _Result("deadline", span.last, span.precision)
 
