@@ -357,10 +357,11 @@ class _Grammar:
                 ),
                 self._at_point,
             ),
-            _Rule((), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
+            _Rule(tuple(lex.no_date), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
             _Rule((), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
         ]
-        self.needed = re.compile(_alt(word for rule in self.rules for word in rule.needs))
+        # Overlapping, so that a word inside another (内 in 规定时限内) is found too.
+        self.needed = re.compile(f"(?=({_alt(word for rule in self.rules for word in rule.needs)}))")
         self.baselines_before = tuple(lex.baselines_before)
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
         self.procedures_before = re.compile(_alt(lex.procedures_before))
