@@ -43,7 +43,7 @@ _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _RANGE_WORDS = ("-", "至", "到")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
-_CLAUSE_END = re.compile(r"[。;!?\n]")
+_CLAUSE_ENDS = "。;!?\n"
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # A duration's unit in days or months; 半年 is six months, 半月 fifteen days.
@@ -653,6 +653,9 @@ class _Grammar:
         for start, neg_end, _, m, handler in candidates:
             if start < done:
                 continue
+            if self._not_a_limit(clean, m, handler):
+                done = -neg_end  # and its year lends nothing to the phrases after it
+                continue
             try:
                 result = handler(m, ctx)
             except _Invalid as exc:
@@ -660,8 +663,6 @@ class _Grammar:
             if result is None:
                 continue
             done = -neg_end
-            if self._not_a_limit(clean, m, handler):
-                continue
             a, b = cleaned.span(m.start(), m.end())
             hedged = result.kind in ("deadline", "multi") and self._hedged(clean, m)
             found.append(
@@ -697,7 +698,7 @@ class _Grammar:
         if "《" in clean and clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
             return True
         if handler == self._duration and not m.group("anchor") and m.group("n"):
-            sentence_start = max((mm.end() for mm in _CLAUSE_END.finditer(clean, 0, m.start())), default=0)
+            sentence_start = max(clean.rfind(mark, 0, m.start()) for mark in _CLAUSE_ENDS) + 1
             if self.procedures_before.search(clean, sentence_start, m.start()):
                 return True
             if self.procedures_after.match(clean, m.end()):

@@ -314,6 +314,7 @@ def test_workdays_come_from_the_calendar_when_given() -> None:
         ("明年3月底前启动,6月底前完成", ["2018-03-31", "2018-06-30"]),
         ("务于2021年2月3日前…2月7日前", ["2021-02-03", "2021-02-07"]),
         ("2018年启动,年底前完成", ["2018-12-31", "2018-12-31"]),
+        ("比2015年下降10%,6月底前完成", ["2017-06-30"]),
     ],
 )
 def test_year_less_phrases_take_the_year_of_the_phrase_before(text: str, dates: list[str]) -> None:
