@@ -81,18 +81,23 @@ def run(app: App, *, once: bool, clock: Callable[[], datetime] | None = None) ->
     _reload.clear()
     scheduler = _scheduler = build_scheduler(app)
 
+    # Handlers run on the main thread, which may be inside the scheduler's own job
+    # store transaction: they only set flags and hand the work to a thread, so they
+    # never wait on a lock their own thread holds.
     def stop(signum: int, frame: object) -> None:
         if _stop.is_set():  # a second signal while stopping: already on it
             return
         log.info("received signal %s: finishing the message in flight", signum)
         _stop.set()
         if scheduler.running:
-            scheduler.shutdown(wait=True)
+            threading.Thread(target=scheduler.shutdown, name="duban-stop").start()
 
     def reload(signum: int, frame: object) -> None:
         _reload.set()
         if scheduler.running:
-            scheduler.add_job(reload_job, id=RELOAD_JOB, replace_existing=True)
+            threading.Thread(
+                target=scheduler.add_job, args=(reload_job,), kwargs={"id": RELOAD_JOB, "replace_existing": True}
+            ).start()
 
     handlers = {signal.SIGTERM: stop, signal.SIGINT: stop, signal.SIGHUP: reload}
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}

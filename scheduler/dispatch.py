@@ -25,7 +25,7 @@ from scheduler.errors import DeliveryError, InputError
 from scheduler.mail import build_message
 from scheduler.model import TaskState
 from scheduler.render import TaskNotice
-from scheduler.store import LogEntry
+from scheduler.store import LeaseLost, LogEntry
 
 if TYPE_CHECKING:
     from scheduler.app import App
@@ -86,6 +86,10 @@ def dispatch(
                 continue
             try:
                 _send_one(app, backend, entry, states, now=now, owner=owner, result=result)
+            except LeaseLost as exc:
+                # Our lease ran out and another dispatcher holds the row now; it
+                # records the outcome. Leases must outlast the SMTP timeout.
+                log.warning("lost the lease of %s: %s", entry.key, exc)
             except InputError:
                 for rest in entries[index + 1 :]:
                     app.store.release(rest.key, owner=owner)

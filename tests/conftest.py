@@ -17,6 +17,8 @@ import sqlalchemy as sa
 
 from scheduler.store import Store
 
+pytest_plugins = ["tests.smtpserver"]  # the aiosmtpd ``smtp_server`` fixture, for every test
+
 POSTGRES_URL = os.environ.get(
     "DUBAN_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

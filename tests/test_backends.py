@@ -33,10 +33,7 @@ from scheduler.backends.smtp import envelope
 from scheduler.errors import ConfigError, DeliveryError
 from scheduler.mail import build_message
 from scheduler.render import KINDS, Rendered, Renderer, sample
-pytest.register_assert_rewrite("tests.smtpserver")
 from tests.smtpserver import DROP, HANG, PASSWORD, SMTPServer, free_port
-
-pytest_plugins = ["tests.smtpserver"]
 
 SENDER = "督查室 <duban@zhangzhou.example>"
 TO = "漳州市卫生健康委员会 <wjw@zhangzhou.example>"

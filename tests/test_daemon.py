@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -61,30 +63,72 @@ def test_jobs_of_removed_digest_rules_are_pruned(workspace: Path) -> None:
     assert "digest:retired" not in stored_job_ids(app)
 
 
+class Daemon:
+    """A ``duban run`` subprocess whose log lines can be awaited (with a deadline)."""
+
+    def __init__(self, workspace: Path) -> None:
+        env = {**os.environ, "DUBAN_CONFIG": str(workspace / "config.toml")}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "scheduler", "run"], cwd=workspace, env=env, stderr=subprocess.PIPE, text=True
+        )
+        self.lines: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            self.lines.put(line)
+        self.lines.put("")
+
+    def wait_for(self, *words: str, timeout: float = 60) -> str:
+        """The first log line holding every word; fails on exit or after ``timeout``."""
+        while True:
+            try:
+                line = self.lines.get(timeout=timeout)
+            except queue.Empty:
+                pytest.fail(f"no log line with {words} within {timeout}s")
+            if not line:
+                pytest.fail(f"the daemon exited with {self.process.wait()} before logging {words}")
+            if all(word in line for word in words):
+                return line
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        self.wait_for("daemon", "stopped")
+        return self.process.wait(timeout=60)
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
 def test_sigterm_stops_the_daemon_cleanly(workspace: Path) -> None:
-    env = {**os.environ, "DUBAN_CONFIG": str(workspace / "config.toml")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler", "run"],
-        cwd=workspace,
-        env=env,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    assert process.stderr is not None
+    daemon_process = Daemon(workspace)
     try:
-        for line in process.stderr:
-            if "daemon" in line and "started" in line:
-                break
-        else:
-            pytest.fail(f"the daemon exited early with {process.wait()}")
-        process.send_signal(signal.SIGTERM)
-        rest = process.communicate(timeout=60)[1]
+        daemon_process.wait_for("daemon", "started")
+        assert daemon_process.stop() == 0
     finally:
-        if process.poll() is None:
-            process.kill()
-    assert process.returncode == 0, rest
-    assert "stopped" in rest
+        daemon_process.kill()
     app = App(configuration.load(workspace / "config.toml"))
     counts = app.store.counts()
     assert counts.get("claimed", 0) == 0
     assert counts.get("sent", 0) > 0
+
+
+def test_sighup_reloads_the_config_and_keeps_it_when_broken(workspace: Path) -> None:
+    config = workspace / "config.toml"
+    daemon_process = Daemon(workspace)
+    try:
+        daemon_process.wait_for("daemon", "started")
+        text = config.read_text(encoding="utf-8")
+        config.write_text(text.replace('timezone = "Asia/Shanghai"', 'timezone = "Asia/Shanghai"\ndispatch_interval = 5'), encoding="utf-8")
+        daemon_process.process.send_signal(signal.SIGHUP)
+        daemon_process.wait_for("reloaded", str(config))
+        daemon_process.wait_for("replan:")
+        config.write_text(text + "\n[mail\n", encoding="utf-8")
+        daemon_process.process.send_signal(signal.SIGHUP)
+        daemon_process.wait_for("reload refused", "not valid TOML")
+        assert daemon_process.stop() == 0
+    finally:
+        daemon_process.kill()
