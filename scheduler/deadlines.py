@@ -475,12 +475,12 @@ class _Grammar:
 
     def _at_point(self, m: re.Match[str], ctx: _Context) -> _Result:
         """A date or period with what follows it: 以来 (none), 起 (a start, or the start of a duration), 前…"""
-        span = self._resolve(m, "p", ctx)
         since, later, count, unit, years, after, before, tail = m.group("since", "later", "n", "u", "cn", "sa", "sb", "tail")
+        if since:  # and its year lends nothing to the phrases after it
+            return _Result("none", reason="it looks back and sets no time limit")
+        span = self._resolve(m, "p", ctx)
         if years:  # 从2018年起连续3年
             count, unit = years, "年"
-        if since:
-            return _Result("none", reason="it looks back and sets no time limit")
         if later:
             return _Result("start", span.last + timedelta(days=1), span.precision)
         if count:
