@@ -15,11 +15,14 @@ phrase of a text, in order, and normalizes it into a :class:`~scheduler.model.De
 - years that are not limits (baselines 比2015年, cited titles 《…2016年…》, processing
   limits 受理后20个工作日内) give no result at all.
 
-:func:`normalize` reduces a text to the single result ``duban normalize`` prints.
+:func:`normalize` reduces a text to the single result ``duban normalize`` prints: its
+one phrase, or ``multi`` with the dates of its dated phrases.
 
-The words come from rules/lexicon.toml (:mod:`scheduler.lexicon`); the patterns here
-only say how the words combine. Both are pure: no clock, no I/O beyond reading the
-lexicon once.
+Text is read through a cleaned copy (:mod:`scheduler.numerals`): Chinese and full-width
+numerals become digits, traditional characters simplified, stray spaces dropped, and
+every phrase is reported with its span in the original. The words come from
+rules/lexicon.toml (:mod:`scheduler.lexicon`); the patterns here only say how the words
+combine. Everything is pure: no clock, no I/O beyond reading the lexicon once.
 """
 
 from __future__ import annotations
