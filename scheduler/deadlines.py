@@ -46,6 +46,7 @@ _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 _WEEKDAY = r"(?:\((?:星期|周).\))?"
 _RANGE_WORDS = ("-", "至", "到")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
+_TITLE_MARKS = (("《", "》"), ("〈", "〉"))
 _CLAUSE_ENDS = "。;!?\n"
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -698,8 +699,9 @@ class _Grammar:
             before.endswith(self.baselines_before) or self.baselines_after.match(clean, m.end())
         ):
             return True
-        if "《" in clean and clean.rfind("《", 0, m.start()) > clean.rfind("》", 0, m.start()):
-            return True
+        for opening, closing in _TITLE_MARKS:  # a year inside a cited title: 《…2016年重点工作任务》
+            if opening in clean and clean.rfind(opening, 0, m.start()) > clean.rfind(closing, 0, m.start()):
+                return True
         if handler == self._duration and not m.group("anchor") and m.group("n"):
             sentence_start = max(clean.rfind(mark, 0, m.start()) for mark in _CLAUSE_ENDS) + 1
             if self.procedures_before.search(clean, sentence_start, m.start()):
