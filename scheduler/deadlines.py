@@ -43,7 +43,8 @@ from scheduler.model import Deadline, Kind, Precision
 AddWorkdays = Callable[[date, int], date]
 
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
-_WEEKDAY = r"(?:\((?:星期|周).\))?"
+# What may follow a day and still belong to it: its weekday, a time of day (零时, 17:00).
+_WEEKDAY = r"(?:\((?:星期|周).\))?(?:(?:零|\d{1,2})[时点](?:整|\d{1,2}分)?|\d{1,2}:\d\d)?"
 _RANGE_WORDS = ("-", "至", "到")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _TITLE_MARKS = (("《", "》"), ("〈", "〉"))
