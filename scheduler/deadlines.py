@@ -32,6 +32,7 @@ import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
 from typing import NamedTuple
 
 import holidays
@@ -121,18 +122,34 @@ class _Context:
         return self.year if self.year is not None else self.need_base().year
 
 
-def find_deadlines(text: str, base: date | None = None, *, add_workdays: AddWorkdays | None = None) -> list[Deadline]:
-    """Every time phrase of ``text``, in order, with ``text[d.start:d.end] == d.text``."""
-    return _grammar().find(text, base, add_workdays or _weekdays)
+def find_deadlines(
+    text: str,
+    base: date | None = None,
+    *,
+    add_workdays: AddWorkdays | None = None,
+    lexicon_path: Path = lexicon.PATH,
+) -> list[Deadline]:
+    """Every time phrase of ``text``, in order, with ``text[d.start:d.end] == d.text``.
+
+    ``lexicon_path`` names another lexicon than rules/lexicon.toml, for an office that
+    keeps its own words.
+    """
+    return _grammar(lexicon_path).find(text, base, add_workdays or _weekdays)
 
 
-def normalize(text: str, base: date | None = None, *, add_workdays: AddWorkdays | None = None) -> Deadline:
+def normalize(
+    text: str,
+    base: date | None = None,
+    *,
+    add_workdays: AddWorkdays | None = None,
+    lexicon_path: Path = lexicon.PATH,
+) -> Deadline:
     """The one result for ``text``: its phrase, a ``multi`` of its dated phrases, or ``none``.
 
     A cell or clause with two dated phrases (到2017年、2018年底…分别达) is one obligation
     with two milestones, so they come back together rather than the first alone.
     """
-    found = find_deadlines(text, base, add_workdays=add_workdays)
+    found = find_deadlines(text, base, add_workdays=add_workdays, lexicon_path=lexicon_path)
     if len(found) == 1:
         return found[0]
     dated = [d for d in found if d.kind in ("deadline", "multi")]
@@ -215,8 +232,8 @@ def _festival_day(year: int, name: str) -> date:
 
 
 @cache
-def _grammar() -> _Grammar:
-    return _Grammar(lexicon.load())
+def _grammar(path: Path) -> _Grammar:
+    return _Grammar(lexicon.load(path))
 
 
 class _Grammar:

@@ -443,3 +443,14 @@ def test_a_broken_lexicon_is_a_rule_error_naming_it(tmp_path: Path, content: str
     with pytest.raises(RuleError, match=culprit) as error:
         lexicon.load(path)
     assert str(path) in str(error.value)
+
+
+def test_a_word_added_to_the_lexicon_is_understood(tmp_path: Path) -> None:
+    """An office adds 岁末 (year end) to its own copy of the lexicon, without touching Python."""
+    text = lexicon.PATH.read_text(encoding="utf-8").replace(
+        "[periods]\n", '[periods]\n"岁末" = { months = [12, 12], precision = "year", point = true }   # year end\n'
+    )
+    (tmp_path / "lexicon.toml").write_text(text, encoding="utf-8")
+    assert normalize("2019年岁末前", BASE).text == "2019年"  # the shipped lexicon lacks the word
+    d = normalize("2019年岁末前", BASE, lexicon_path=tmp_path / "lexicon.toml")
+    assert (d.kind, d.date, d.text) == ("deadline", date(2019, 12, 31), "2019年岁末前")
