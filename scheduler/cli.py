@@ -341,6 +341,7 @@ def log_row(entry: LogEntry, tz: tzinfo) -> dict[str, Any]:
         "task": entry.task_key,
         "due": entry.due,
         "planned_at": entry.planned_at.astimezone(tz),
+        "shifted_from": entry.shifted_from,
         "status": entry.status,
         "rule": entry.rule,
         "attempts": entry.attempts,
@@ -359,7 +360,7 @@ def cmd_plan(args: argparse.Namespace) -> None:
     end = datetime.combine(args.end, time.max, tz) if args.end else None
     entries = app.store.entries(status=args.status or ("planned",), agency=args.agency)
     rows = [log_row(e, tz) for e in entries if e.planned_at >= start and (end is None or e.planned_at <= end)]
-    output.emit(rows, args.format, sys.stdout, columns=("planned_at", "kind", "agency", "task", "due", "rule", "status"))
+    output.emit(rows, args.format, sys.stdout, columns=("planned_at", "shifted_from", "kind", "agency", "task", "due", "rule", "status"))
 
 
 def cmd_sent(args: argparse.Namespace) -> None:

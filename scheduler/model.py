@@ -103,6 +103,8 @@ class Notification:
 
     ``expires_at`` implements the catch-up policy: a row still unsent after it is
     recorded as skipped rather than sent late. ``cc`` names directory contacts.
+    ``shifted_from`` is the day the rule named when it fell on a day off and the
+    workday calendar moved it, so a person can see why a reminder comes early.
     """
 
     key: str
@@ -117,3 +119,4 @@ class Notification:
     period: str | None = None
     expires_at: datetime | None = None
     cc: tuple[str, ...] = field(default=())
+    shifted_from: date | None = None

@@ -156,7 +156,7 @@ def _reminders(
     notes = []
     for agency, role in _recipients(state, rule.match, rule.roles, expand):
         base = f"reminder:{rule.name}:{state.task.key}:{due.date.isoformat()}:{agency}"
-        for index, (number, planned) in enumerate(times):
+        for index, (number, planned, named) in enumerate(times):
             expires = planned + rule.catch_up
             if index + 1 < len(times):
                 expires = min(expires, times[index + 1][1])
@@ -173,13 +173,16 @@ def _reminders(
                     role=role,
                     expires_at=expires,
                     cc=rule.cc,
+                    shifted_from=named if named != planned.date() else None,
                 )
             )
     return notes
 
 
-def _occurrences(rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo) -> list[tuple[int, datetime]]:
-    """(occurrence number, planned time) of a rule for one due date, on workdays.
+def _occurrences(
+    rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo
+) -> list[tuple[int, datetime, date]]:
+    """(occurrence number, planned time, day the rule named) of a rule for one due date.
 
     Occurrences of a repeating chaser that a long holiday pushes onto the same workday
     coalesce into the first, so nobody gets the same chaser twice in one morning.
@@ -193,12 +196,12 @@ def _occurrences(rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo)
     else:
         step = rule.every or relativedelta()
         days = [due.date + (rule.offset + step * k) for k in range(rule.times)]
-    out: list[tuple[int, datetime]] = []
+    out: list[tuple[int, datetime, date]] = []
     for number, day in enumerate(days, 1):
         shifted = workdays.previous(day) if day <= due.date else workdays.next(day)
         planned = datetime.combine(shifted, rule.at, tzinfo=tz)
         if not out or planned > out[-1][1]:
-            out.append((number, planned))
+            out.append((number, planned, day))
     return out
 
 

@@ -62,7 +62,7 @@ def claim(store: Store, owner: str = "a", *, now: datetime = NOW, limit: int = 1
 
 
 def test_reconcile_inserts_and_round_trips_every_field(store: Store) -> None:
-    wanted = note(1, expires_at=NOW + timedelta(days=2), period="2019-11")
+    wanted = note(1, expires_at=NOW + timedelta(days=2), period="2019-11", shifted_from=date(2019, 11, 30))
     assert store.reconcile([wanted], now=NOW) == ReconcileResult(added=1)
     (entry,) = store.entries()
     assert entry == LogEntry(
@@ -78,6 +78,7 @@ def test_reconcile_inserts_and_round_trips_every_field(store: Store) -> None:
         cc=("督查室",),
         planned_at=NOW,
         expires_at=NOW + timedelta(days=2),
+        shifted_from=date(2019, 11, 30),
         status="planned",
         attempts=0,
         owner=None,

@@ -446,3 +446,18 @@ def test_every_reminder_is_on_a_workday_and_on_its_side_of_the_deadline(due: dat
     else:
         nominal = due + timedelta(days=offset)
         assert planned >= nominal and not any(CALENDAR.is_workday(nominal + timedelta(days=k)) for k in range((planned - nominal).days))
+
+
+@pytest.mark.parametrize(
+    ("kind", "due", "shifted_from", "planned"),
+    [
+        ("due", date(2024, 10, 7), date(2024, 10, 7), date(2024, 9, 30)),
+        ("overdue", date(2024, 9, 30), date(2024, 10, 7), date(2024, 10, 8)),
+        ("due", date(2024, 10, 8), None, date(2024, 10, 8)),
+    ],
+)
+def test_a_shifted_reminder_keeps_the_day_its_rule_named(
+    kind: str, due: date, shifted_from: date | None, planned: date
+) -> None:
+    (note,) = run([state(deadline(due))], rule(kind=kind), now=at(date(2024, 9, 1)))
+    assert (note.planned_at.date(), note.shifted_from) == (planned, shifted_from)

@@ -45,6 +45,7 @@ PLAN_COLUMNS = (
     "cc",
     "planned_at",
     "expires_at",
+    "shifted_from",
 )
 CANCEL_REASON = "no longer planned by the rules"
 BATCH = 500
@@ -70,6 +71,7 @@ class LogEntry:
     cc: tuple[str, ...]
     planned_at: datetime
     expires_at: datetime | None
+    shifted_from: date | None
     status: str
     attempts: int
     owner: str | None

@@ -169,6 +169,7 @@ notifications = sa.Table(
     sa.Column("cc", sa.JSON, nullable=False),
     sa.Column("planned_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime),
+    sa.Column("shifted_from", sa.Date),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("owner", sa.Text),
