@@ -46,7 +46,10 @@ AddWorkdays = Callable[[date, int], date]
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 # What may follow a day and still belong to it: its weekday, a time of day (零时, 17:00).
 _WEEKDAY = r"(?:\((?:星期|周).\))?(?:(?:零|\d{1,2})[时点](?:整|\d{1,2}分)?|\d{1,2}:\d\d)?"
-_RANGE_WORDS = ("-", "至", "到")
+# A range joins two dates, so its separator follows a digit or a date word (6月至, 底-);
+# a list of years (2017、2018年) joins digits. 到 alone (到2025年) needs no range scan.
+_RANGE_WORDS = tuple(f"{c}{sep}" for c in "0123456789年月日号底末旬季度起" for sep in "-至到")
+_LIST_WORDS = tuple(f"{c}{sep}" for c in "0123456789" for sep in "、和及")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _TITLE_MARKS = (("《", "》"), ("〈", "〉"))
 _CLAUSE_ENDS = "。;!?\n"
@@ -322,7 +325,7 @@ class _Grammar:
                 self._year_range,
             ),
             _Rule(
-                ("、", "和", "及"),
+                _LIST_WORDS,
                 re.compile(
                     rf"{lead}(?<!\d)(?P<years>\d{{4}}(?:[、和及]\d{{4}})+)年(?P<yp>{self.alt_attached})?(?:{tails})?"
                 ),
