@@ -51,6 +51,8 @@ _WEEKDAY = r"(?:\((?:星期|周).\))?(?:(?:零|\d{1,2})[时点](?:整|\d{1,2}分
 _RANGE_WORDS = tuple(f"{c}{sep}" for c in "0123456789年月日号底末旬季度起" for sep in "-至到")
 _LIST_WORDS = tuple(f"{c}{sep}" for c in "0123456789" for sep in "、和及")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
+_BARE_YEAR = re.compile(r"\d{4}年度?")
+_PAST_WINDOW = 12  # characters after a bare year in which a past marker makes it a fact
 _TITLE_MARKS = (("《", "》"), ("〈", "〉"))
 _CLAUSE_ENDS = "。;!?\n"
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
@@ -391,6 +393,7 @@ class _Grammar:
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
         self.procedures_before = re.compile(_alt(lex.procedures_before))
         self.procedures_after = re.compile(_alt(lex.procedures_after))
+        self.past_after = re.compile(_alt(lex.past_after))
         self.hedges_after = re.compile(rf"[,]?(?:{_alt(lex.hedges_after + lex.hedges_before)})")
 
     # -- patterns ----------------------------------------------------------------------
@@ -714,7 +717,7 @@ class _Grammar:
         return self.hedges_after.match(clean, m.end()) is not None
 
     def _not_a_limit(self, clean: str, m: re.Match[str], handler: object) -> bool:
-        """Baselines, citations and processing limits: years and durations that bind nothing."""
+        """Baselines, citations, past facts and processing limits: years and durations that bind nothing."""
         before = clean[max(0, m.start() - 4) : m.start()]
         if handler != self._no_date and (
             before.endswith(self.baselines_before) or self.baselines_after.match(clean, m.end())
@@ -722,6 +725,10 @@ class _Grammar:
             return True
         for opening, closing in _TITLE_MARKS:  # a year inside a cited title: 《…2016年重点工作任务》
             if opening in clean and clean.rfind(opening, 0, m.start()) > clean.rfind(closing, 0, m.start()):
+                return True
+        if handler == self._at_point and _BARE_YEAR.fullmatch(m.group()):
+            clause_end = min((i for i in (clean.find(mark, m.end()) for mark in _CLAUSE_ENDS) if i >= 0), default=len(clean))
+            if self.past_after.search(clean, m.end(), min(clause_end, m.end() + _PAST_WINDOW)):
                 return True
         if handler == self._duration and not m.group("anchor") and m.group("n"):
             sentence_start = max(clean.rfind(mark, 0, m.start()) for mark in _CLAUSE_ENDS) + 1

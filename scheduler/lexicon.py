@@ -69,6 +69,7 @@ class Lexicon:
     baselines_after: tuple[str, ...]
     procedures_before: tuple[str, ...]
     procedures_after: tuple[str, ...]
+    past_after: tuple[str, ...]
 
 
 @cache
@@ -126,4 +127,5 @@ def _build(data: dict[str, Any]) -> Lexicon:
         baselines_after=words(data["baselines"]["after"]),
         procedures_before=words(data["procedures"]["before"]),
         procedures_after=words(data["procedures"]["after"]),
+        past_after=words(data["past"]["after"]),
     )
