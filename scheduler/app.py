@@ -93,7 +93,18 @@ class App:
 
     def parse(self, paths: Sequence[Path]) -> list[Document]:
         """Parse and resolve documents without storing anything."""
-        return [resolve_document(parse_file(path), self.directory) for path in paths]
+        return [
+            resolve_document(replace(parse_file(path), path=self._name(path)), self.directory) for path in paths
+        ]
+
+    def _name(self, path: Path) -> str:
+        """A document's name in the store: relative to the config file when beneath it.
+
+        The same file then keeps its identity whether it was found through the config's
+        globs or named on the command line, and wherever the installation moves.
+        """
+        absolute = path.resolve()
+        return str(absolute.relative_to(self.config.root)) if absolute.is_relative_to(self.config.root) else str(absolute)
 
     def ingest(self, paths: Sequence[Path] | None, *, now: datetime) -> IngestReport:
         """Store the documents' tasks; every document is parsed before any is stored.
