@@ -22,13 +22,13 @@ from scheduler.agencies import resolve_document, resolve_task
 from scheduler.backends import MailBackend, make_backend
 from scheduler.config import Config
 from scheduler.errors import ConfigError, InputError
-from scheduler.extract import parse_file
 from scheduler.digest import build_digest
+from scheduler.extract import parse_file
 from scheduler.model import Document, Notification, TaskState
 from scheduler.planner import current_fire, digest_key, plan
 from scheduler.render import Digest, Renderer
-from scheduler.rules import RuleSet, load_rules
-from scheduler.store import Store
+from scheduler.rules import DigestRule, RuleSet, load_rules
+from scheduler.store import ReconcileResult, Store
 from scheduler.workdays import Workdays
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ class App:
             for state in self.store.task_states()
         ]
 
-    def desired(self, *, now: datetime):
+    def desired(self, *, now: datetime) -> list[Notification]:
         """Every notification the rules want now, from the stored tasks."""
         return plan(
             self.task_states(),
@@ -152,7 +152,7 @@ class App:
             expand=self.directory.expand,
         )
 
-    def digest_rule(self, name: str | None):
+    def digest_rule(self, name: str | None) -> DigestRule:
         """The named digest rule, or the first one when no name is given."""
         for rule in self.rules.digests:
             if name is None or rule.name == name:
@@ -167,7 +167,9 @@ class App:
         period: str,
         rule: str | None = None,
         states: Sequence[TaskState] | None = None,
+        include_empty: bool = False,
     ) -> Digest | None:
+        """What the digest rule tells ``agency`` as of a day; None when nothing to say."""
         chosen = self.digest_rule(rule)
         return build_digest(
             self.task_states() if states is None else states,
@@ -175,7 +177,7 @@ class App:
             as_of=as_of,
             period=period,
             window_days=chosen.window_days,
-            include_empty=chosen.include_empty,
+            include_empty=chosen.include_empty or include_empty,
             expand=self.directory.expand,
         )
 
@@ -197,14 +199,13 @@ class App:
         states = self.task_states()
         out = []
         for name in self._digest_agencies(agency, states):
-            digest = build_digest(
-                states,
+            digest = self.digest(
                 name,
                 as_of=as_of,
                 period=period.isoformat(),
-                window_days=chosen.window_days,
-                include_empty=chosen.include_empty or agency is not None,
-                expand=self.directory.expand,
+                rule=chosen.name,
+                states=states,
+                include_empty=agency is not None,
             )
             if digest is None:
                 continue
@@ -253,7 +254,7 @@ class App:
         finally:
             backend.close()
 
-    def replan(self, *, now: datetime):
+    def replan(self, *, now: datetime) -> ReconcileResult:
         return self.store.reconcile(self.desired(now=now), now=now)
 
     def dispatch(
@@ -261,7 +262,9 @@ class App:
     ) -> dispatching.DispatchResult:
         return self._dispatch(now=now, owner=owner, stop=stop)
 
-    def cycle(self, *, now: datetime, owner: str, stop: threading.Event | None = None):
+    def cycle(
+        self, *, now: datetime, owner: str, stop: threading.Event | None = None
+    ) -> tuple[IngestReport, ReconcileResult, dispatching.DispatchResult]:
         """One full pass: ingest the configured documents, replan, send what is due."""
         ingest = self.ingest(None, now=now)
         reconcile = self.replan(now=now)
