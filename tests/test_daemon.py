@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import queue
 import shutil
 import signal
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -17,6 +12,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from scheduler import config as configuration
 from scheduler import daemon
 from scheduler.app import App
+from tests.daemons import Daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -61,46 +57,6 @@ def test_jobs_of_removed_digest_rules_are_pruned(workspace: Path) -> None:
     finally:
         scheduler.shutdown(wait=False)
     assert "digest:retired" not in stored_job_ids(app)
-
-
-class Daemon:
-    """A ``duban run`` subprocess whose log lines can be awaited (with a deadline)."""
-
-    def __init__(self, workspace: Path) -> None:
-        env = {**os.environ, "DUBAN_CONFIG": str(workspace / "config.toml")}
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "scheduler", "run"], cwd=workspace, env=env, stderr=subprocess.PIPE, text=True
-        )
-        self.lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.lines.put(line)
-        self.lines.put("")
-
-    def wait_for(self, *words: str, timeout: float = 60) -> str:
-        """The first log line holding every word; fails on exit or after ``timeout``."""
-        while True:
-            try:
-                line = self.lines.get(timeout=timeout)
-            except queue.Empty:
-                pytest.fail(f"no log line with {words} within {timeout}s")
-            if not line:
-                pytest.fail(f"the daemon exited with {self.process.wait()} before logging {words}")
-            if all(word in line for word in words):
-                return line
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        self.wait_for("daemon", "stopped")
-        return self.process.wait(timeout=60)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
 
 
 def test_sigterm_stops_the_daemon_cleanly(workspace: Path) -> None:

@@ -1,0 +1,200 @@
+"""Delivery never loses a notification and never sends one twice (issue 6).
+
+Real parts throughout: an aiosmtpd server with AUTH (tests/smtpserver.py), SQLite, and
+``duban run`` as a subprocess where a process must die. The server counts what it
+received by Message-ID; the Message-ID derives from the notification key, so a
+notification sent twice shows up as the same id twice.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from scheduler import cli
+from scheduler import config as configuration
+from scheduler.app import App
+from scheduler.mail import message_id
+from scheduler.store import Store
+from tests.daemons import (
+    PASSWORD_ENV,
+    SENDER_DOMAIN,
+    TIMEZONE,
+    Daemon,
+    Tally,
+    agency_name,
+    expected_ids,
+    load_workspace,
+    wait_until,
+    wall_clock,
+)
+from tests.smtpserver import SMTPServer
+
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo(TIMEZONE))  # the in-process tests' clock
+OWNER = "test:1"
+
+
+@pytest.fixture
+def app(tmp_path: Path, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    """Twenty agencies mailed through the test server, their digests planned at NOW."""
+    monkeypatch.setenv(PASSWORD_ENV, smtp_server.password)
+    config = load_workspace(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'duban.db'}", server=smtp_server, agencies=20, now=NOW
+    )
+    app = App(configuration.load(config))
+    app.replan(now=NOW)
+    yield app
+    app.store.dispose()
+
+
+def received(server: SMTPServer) -> Counter[str]:
+    return Counter(server.message_ids)
+
+
+class KillOnReceipt(list):
+    """A server's ``envelopes`` that SIGKILLs the sender as the ``at``-th message is taken.
+
+    The kill happens after the server has the message and before its "250" reply
+    leaves, so that message is in flight: delivered, yet not recorded as sent.
+    """
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+        self.victim: Daemon | None = None
+
+    def append(self, item: object) -> None:
+        super().append(item)
+        if len(self) == self.at:
+            assert self.victim is not None
+            self.victim.kill()
+
+
+def test_killed_daemon_loses_nothing_and_resends_only_the_message_in_flight(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    agencies = 2000
+    now = wall_clock()
+    url = f"sqlite:///{tmp_path / 'duban.db'}"
+    load_workspace(tmp_path, database_url=url, server=smtp_server, agencies=agencies, now=now, schedule={"lease": 2})
+    env = {PASSWORD_ENV: smtp_server.password}
+    started = time.monotonic()
+    smtp_server.envelopes = trap = KillOnReceipt(at=agencies // 3)
+    tally = Tally(smtp_server)
+
+    trap.victim = first = Daemon(tmp_path, env=env)
+    try:
+        assert first.process.wait(timeout=60) == -9
+    finally:
+        first.kill()
+    store = Store(url)
+    try:
+        held = {message_id(e.key, SENDER_DOMAIN) for e in store.entries(status=["claimed"])}
+        recorded = {e.message_id for e in store.entries(status=["sent"])}
+        at_kill = set(tally.update())
+        in_flight = at_kill - recorded
+
+        second = Daemon(tmp_path, env=env)
+        try:
+            wait_until(lambda: tally.distinct() >= agencies, timeout=90, what="every digest arriving")
+            second.wait_for("daemon", "started")
+            assert second.stop() == 0
+        finally:
+            second.kill()
+        counts = store.counts()
+        entries = store.entries(status=["sent"])
+    finally:
+        store.dispose()
+
+    got = tally.update()
+    twice = {mid for mid, count in got.items() if count > 1}
+    print(
+        f"\ncrash: {agencies} digests, {len(at_kill)} received at the kill, {len(recorded)} recorded sent,"
+        f" {len(held)} claimed, {len(in_flight)} in flight; {sum(got.values())} messages at the server,"
+        f" {len(twice)} twice; {time.monotonic() - started:.1f}s"
+    )
+    assert set(got) == expected_ids(agencies, year=now.year)
+    assert counts["sent"] == agencies and counts["claimed"] == counts["failed"] == counts["dead"] == 0
+    assert {e.message_id for e in entries} == set(got)
+    assert len(in_flight) == 1 and in_flight <= held  # one connection, one message at a time
+    assert twice == in_flight and max(got.values()) == 2
+
+
+def test_outage_retries_with_backoff_then_delivers_each_once(
+    app: App, smtp_server: SMTPServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    smtp_server.stop()
+    now = NOW
+    for attempt in (1, 2, 3):
+        result = app.dispatch(now=now, owner=OWNER)
+        assert (result.sent, result.failed, result.dead) == (0, 20, 0)
+        failed = app.store.entries(status=["failed"])
+        assert len(failed) == 20
+        for entry in failed:
+            assert entry.attempts == attempt and "Cannot connect" in (entry.error or "")
+            assert now + timedelta(seconds=30 * 2 ** (attempt - 1)) <= entry.retry_at <= now + timedelta(seconds=60 * 2 ** (attempt - 1))
+        assert app.dispatch(now=min(e.retry_at for e in failed) - timedelta(seconds=1), owner=OWNER).failed == 0
+        now = max(e.retry_at for e in failed)
+
+    assert cli.main(["--config", str(app.config.path), "sent", "--status", "failed", "--format", "json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert len(listed) == 20 and {row["status"] for row in listed} == {"failed"}
+    assert {row["attempts"] for row in listed} == {3}
+
+    smtp_server.start()
+    result = app.dispatch(now=now, owner=OWNER)
+    assert (result.sent, result.failed) == (20, 0)
+    assert app.dispatch(now=now + timedelta(days=1), owner=OWNER).sent == 0
+    got = received(smtp_server)
+    assert set(got) == expected_ids(20, year=NOW.year) and max(got.values()) == 1
+    assert {e.attempts for e in app.store.entries(status=["sent"])} == {4}
+    assert app.store.counts()["sent"] == 20
+
+
+def test_rejected_recipient_goes_dead_and_the_rest_is_delivered(app: App, smtp_server: SMTPServer) -> None:
+    smtp_server.refuse["a0007@ceshi.example"] = "550 5.1.1 <a0007@ceshi.example>: no such user"
+    result = app.dispatch(now=NOW, owner=OWNER)
+    assert (result.sent, result.dead, result.failed) == (19, 1, 0)
+    [dead] = app.store.entries(status=["dead"])
+    assert dead.agency == agency_name(7) and dead.attempts == 1
+    assert "550 5.1.1" in (dead.error or "") and "a0007@ceshi.example" in (dead.error or "")
+    assert set(received(smtp_server)) == expected_ids(20, year=NOW.year) - {message_id(dead.key, SENDER_DOMAIN)}
+    assert app.dispatch(now=NOW + timedelta(days=30), owner=OWNER).sent == 0  # dead stays dead
+
+
+def test_wrong_password_stops_the_run_with_one_sentence_and_keeps_every_row(
+    tmp_path: Path, smtp_server: SMTPServer
+) -> None:
+    url = f"sqlite:///{tmp_path / 'duban.db'}"
+    load_workspace(tmp_path, database_url=url, server=smtp_server, agencies=20, now=wall_clock())
+    wrong = "not-the-password-91c2"
+    run = subprocess.run(
+        [sys.executable, "-m", "scheduler", "run", "--once"],
+        cwd=tmp_path,
+        env={**os.environ, "DUBAN_CONFIG": str(tmp_path / "config.toml"), PASSWORD_ENV: wrong},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2
+    errors = [line for line in run.stderr.splitlines() if line.startswith("duban:")]
+    assert len(errors) == 1 and "refused the login of user 'duban'" in errors[0], run.stderr
+    assert "Traceback" not in run.stderr
+    assert wrong not in run.stderr + run.stdout and smtp_server.password not in run.stderr + run.stdout
+    assert smtp_server.envelopes == []
+    store = Store(url)
+    try:
+        assert store.counts() == {**{s: 0 for s in store.counts()}, "planned": 40}
+        assert {e.attempts for e in store.entries()} == {0}
+    finally:
+        store.dispose()
