@@ -25,7 +25,7 @@ from scheduler.errors import ConfigError, InputError
 from scheduler.digest import build_digest
 from scheduler.extract import parse_file
 from scheduler.model import Document, Notification, TaskState
-from scheduler.planner import current_fire, digest_key, plan
+from scheduler.planner import current_fire, digest_notification, plan
 from scheduler.render import Digest, Renderer
 from scheduler.rules import DigestRule, RuleSet, load_rules
 from scheduler.store import ReconcileResult, Store
@@ -209,16 +209,7 @@ class App:
             )
             if digest is None:
                 continue
-            note = Notification(
-                key=digest_key(chosen.name, name, period),
-                kind="digest",
-                rule=chosen.name,
-                template=chosen.template,
-                agency=name,
-                planned_at=now,
-                period=period.isoformat(),
-            )
-            out.append((note, digest))
+            out.append((digest_notification(chosen, name, period, now), digest))
         return out
 
     def _digest_agencies(self, agency: str | None, states: Sequence[TaskState]) -> list[str]:

@@ -230,24 +230,24 @@ def _digests(
     notes = []
     for (period, planned), (_, expires) in zip(periods, periods[1:]):
         for agency in _reporting(rule, named, planned.date()):
-            notes.append(
-                Notification(
-                    key=digest_key(rule.name, agency, period),
-                    kind="digest",
-                    rule=rule.name,
-                    template=rule.template,
-                    agency=agency,
-                    planned_at=planned,
-                    period=period.isoformat(),
-                    expires_at=expires,
-                )
-            )
+            notes.append(digest_notification(rule, agency, period, planned, expires_at=expires))
     return notes
 
 
-def digest_key(rule: str, agency: str, period: date) -> str:
-    """The log key of one agency's digest for one period: at most one is ever sent."""
-    return f"digest:{rule}:{agency}:{period.isoformat()}"
+def digest_notification(
+    rule: DigestRule, agency: str, period: date, planned_at: datetime, *, expires_at: datetime | None = None
+) -> Notification:
+    """One agency's digest for one period; its key makes sure at most one is ever sent."""
+    return Notification(
+        key=f"digest:{rule.name}:{agency}:{period.isoformat()}",
+        kind="digest",
+        rule=rule.name,
+        template=rule.template,
+        agency=agency,
+        planned_at=planned_at,
+        period=period.isoformat(),
+        expires_at=expires_at,
+    )
 
 
 def current_fire(rule: DigestRule, now: datetime, tz: ZoneInfo) -> datetime | None:
