@@ -23,6 +23,7 @@ from typing import Sequence
 
 from scheduler.names import looks_like_agency, split_top
 from scheduler.reader import CELL
+from scheduler.wording import load
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "一二三四五六七八九十零〇○"
@@ -45,25 +46,8 @@ _ATTACHMENT_LIST = re.compile(r"^附件\s*\d*\s*[:]")
 # A line that starts the attachments themselves.
 _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 
-# Column headers of task tables, by what the column holds (PATTERNS.md R14, D12).
-COLUMNS = {
-    "number": ("序号", "编号"),
-    "category": ("类别", "任务类别", "重点领域", "领域"),
-    "task": (
-        "工作任务", "任务事项", "重点任务", "主要任务", "工作内容", "具体任务", "任务内容", "目标任务",
-        "细化措施", "工作措施", "主要内容", "具体措施", "重点工作", "工作事项", "任务", "内容", "措施",
-    ),
-    "lead": ("牵头单位", "牵头部门", "牵头责任部门", "牵头责任单位"),
-    "support": (
-        "相关责任部门", "相关责任单位", "配合单位", "配合部门", "参与单位", "参与部门", "主要参与部门",
-        "协办单位", "协办部门",
-    ),
-    "responsible": ("责任单位", "责任部门", "主责单位", "实施单位", "责任主体"),
-    "deadline": ("完成时间", "完成时限", "时间节点", "完成期限", "时限要求", "时间安排", "进度安排", "时限"),
-    # headers spanning the columns below them, with no cells of their own
-    "span": ("年度目标", "年度任务", "分年度目标", "责任分工", "责任单位分工"),
-}
-_COLUMN_OF = {header: column for column, headers in COLUMNS.items() for header in headers}
+# Column headers of task tables, by what the column holds (rules/wording.toml).
+_COLUMN_OF = {header: column for column, headers in load().columns.items() for header in headers}
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度?$")
 
 

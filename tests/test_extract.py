@@ -6,7 +6,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from scheduler.extract import clean_lines, extract, jurisdiction, parse_date_line, parse_file, parse_responsibility
+from scheduler.extract import extract, jurisdiction, parse_date_line, parse_file, parse_responsibility
 from scheduler.reader import CELL
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -303,18 +303,6 @@ def test_deadline_slot_lines_and_spam_prefix():
     assert roles(second) == [("市应急局", L), ("市公安局", S)] and len(second.deadlines) == 1
 
 
-def test_clean_lines_drops_chrome_and_repairs_damage():
-    raw = (
-        "加盟电话:152-6623-5191\\n\\t　　一、任务\n"
-        "(一)做事。責(zé)任單位:市卫健委\n"
-        "|\n— 3 —\n"
-        "重许昌市人民政府文件许政〔2020〕21号大工作\n"
-        "完成时间:20176月\n"
-        "扫一扫在手机上查看当前页面\n相关解读\n"
-    )
-    assert clean_lines(raw) == ["一、任务", "(一)做事。責任單位:市卫健委", "重大工作", "完成时间:2017年6月"]
-
-
 STAGES = """某市安全生产专项整治三年行动实施方案
 一、主要任务
 (一)学习宣传
@@ -362,21 +350,9 @@ def test_same_below_carries_the_units_forward():
     assert roles(tasks["一.(二)"]) == [("市卫健委", L), ("各县(市、区)人民政府", R)]
 
 
-def test_page_footer_ends_the_text():
-    assert clean_lines("一、任务\n(一)甲\n【打印本页】【关闭窗口】\n版权所有 © 2023 某市人民政府\n2023年\n") == ["一、任务", "(一)甲"]
-
-
 def test_time_limits_inside_a_responsibility_bracket():
     tasks = extract("某市方案\n一、任务\n(一)甲。做甲。(市卫健委牵头,2018年底前完成)\n", "x.txt").tasks
     assert (roles(tasks[0]), dates(tasks[0])) == ([("市卫健委", L)], [("deadline", date(2018, 12, 31))])
-
-
-def test_one_character_markers_are_written_out():
-    assert clean_lines("㈠加强\n⑴做\n⒈做\n（三）做") == ["(一)加强", "(1)做", "1.做", "(三)做"]
-
-
-def test_mojibake_item_marker_is_realigned():
-    assert clean_lines("一、任务\n?。ㄒ唬┚o扣\n") == ["一、任务", "(一)緊扣"]
 
 
 def test_sub_items_inherit_their_parents_responsibility():

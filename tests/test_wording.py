@@ -1,0 +1,58 @@
+"""The wording file: loaded once, checked, and read in simplified or traditional characters."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from scheduler import wording
+from scheduler.errors import RuleError
+
+
+def test_the_shipped_wording_loads():
+    words = wording.load()
+    assert ("牵头单位", "lead") in words.labels and ("配合", "support") in words.verbs
+    assert "牵头部门" in words.columns["lead"] and "保障措施" in words.means_sections
+
+
+@pytest.mark.parametrize(
+    ("text", "matches"),
+    [("牵头单位", True), ("牽頭單位", True), ("牵頭单位", True), ("牵头部门", False)],
+)
+def test_variants_match_either_form(text, matches):
+    assert bool(re.fullmatch(wording.variants("牵头单位"), text)) == matches
+
+
+def test_fold_simplifies_character_for_character():
+    assert wording.fold("溫州市牽頭單位") == "溫州市牵头单位"  # 溫 is a name's, not a fixed word's
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    path = tmp_path / "wording.toml"
+    path.write_text(wording.PATH.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "culprit"),
+    [
+        ("[labels]", "[labels", "cannot be read"),
+        ('"牵头单位" = "lead"', '"牵头单位" = "boss"', "牵头单位"),
+        ('"配合" = "support"', '"配合" = "helper"', "配合"),
+        ('"牵头" = "牽頭"', '"牵头" = "牽"', "character for character"),
+        ("number = [", "serial = [", "serial"),
+        ('"map$",', '"map(",', "malformed"),
+        ("[sections]", "[sectionz]", "sections"),
+    ],
+)
+def test_a_broken_wording_file_is_a_rule_error_naming_it(tmp_path, old, new, culprit):
+    path = broken(tmp_path, old, new)
+    with pytest.raises(RuleError, match=re.escape(culprit)) as error:
+        wording.load(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_label_added_to_a_copy_is_loaded(tmp_path):
+    """An office adds 督办单位 as a lead label to its copy of the file, without touching Python."""
+    path = broken(tmp_path, "[labels]\n", '[labels]\n"督办单位" = "lead"   # the supervising agency\n')
+    assert ("督办单位", "lead") in wording.load(path).labels
