@@ -27,30 +27,12 @@ from pathlib import Path
 
 from scheduler.cleaning import clean_lines
 from scheduler.deadlines import find_deadlines
+from scheduler.metadata import plan_start, plan_year, read_metadata
 from scheduler.model import AgencyRef, Deadline, Document, Role, Task
 from scheduler.names import looks_like_agency, split_names, split_top
-from scheduler.outline import Item, Outline, Row, numeral, parse_outline
+from scheduler.outline import Item, Outline, Row, parse_outline
 from scheduler.reader import read_text
-
-# -- metadata --------------------------------------------------------------------------
-
-_NOTICE = re.compile(r"^(?P<issuer>\S{2,40}?)(?:关于)?(?:印发|转发|下发)(?P<title>.+?)的通知$")
-_PLAN_TITLE = re.compile(r"(?:方案|计划|规划|意见|办法|要点|措施|细则|清单|分解表|通知|决定)$")
-_DOC_NUMBER = re.compile(r"([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*[〕\])]\s*(\d{1,4})\s*[号號]")
-_DAMAGED_NUMBER = re.compile(r"^([\u4e00-\u9fff]{1,12})\s*[〔\[(]\s*(\d{4})\s*(\d{1,4})\s*[号號]$")
-_DOC_NUMBER_FIELD = re.compile(r"(?:文\s*号|发文字号)\s*[:|]?\s*")
-_SIGNATURE_DATE = re.compile(r"^[{ ]*(\d{4})\s*年?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?$")
-_CN_DATE = re.compile(r"^([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,2})月([一二三四五六七八九十]{1,3})日$")
-_DIGIT_DATE = re.compile(r"^[{ ]*(\d{4})\s*(\d{1,2})\s*(\d{1,2})$|^(\d{4})(\d{2,4})$")
-_DATE_FIELD = re.compile(
-    r"(成文日期|发文日期|印发日期|发布日期|公文生成日期|发布时间)\s*[:|]?\s*(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})"
-)
-# What separates a spam site's name from the government text it prefixes (X12).
-_SPAM = re.compile(r"[^\u4e00-\u9fff()（）〔〕]+")
-_ISSUER_FIELD = re.compile(r"(?:发布机构|发文机关)\s*[:|]?\s*([\u4e00-\u9fff]+)")
-_ADMIN_UNIT = re.compile(r".+?(?:自治区|自治州|特别行政区|省|市|区|區|县|縣|旗|州(?![市]))")
-_ISSUER_BODY = re.compile(r"(?:人民政府|政府|党委|委员会|办公室|办公厅|管委会).*$")
-_PLAN_YEAR = re.compile(r"((?:19|20)\d{2})\s*[-—–~至]\s*(?:19|20)\d{2}\s*年")
+from scheduler.wording import fold, variants
 
 # -- tasks -----------------------------------------------------------------------------
 
@@ -82,29 +64,6 @@ _RESTATED_IN_TABLE = 0.35
 
 # -- responsibility ----------------------------------------------------------------------
 
-
-# Simplified → traditional for the characters of labels, verbs and headings (X3): labels
-# are matched in either form, names keep the form they were written in.
-_TRADITIONAL = dict(zip(
-    "牵头单责负职别实办协参关门与为该于发总体导则标务组织骤无级应时间领强进称简规计县区这项",
-    "牽頭單責負職別實辦協參關門與為該於發總體導則標務組織驟無級應時間領強進稱簡規計縣區這項",
-))
-_FOLD = str.maketrans({traditional: simplified for simplified, traditional in _TRADITIONAL.items()})
-
-
-def _variants(text: str) -> str:
-    """A regex matching ``text`` in simplified or traditional characters."""
-    return "".join(f"[{c}{_TRADITIONAL[c]}]" if c in _TRADITIONAL else re.escape(c) for c in text)
-
-
-def fold(text: str) -> str:
-    """``text`` with the traditional characters of the genre's fixed words simplified.
-
-    One character for one, so a match in the folded copy slices the original.
-    """
-    return text.translate(_FOLD)
-
-
 _LABELS: tuple[tuple[str, str], ...] = (
     ("牵头责任单位", "lead"), ("牵头责任部门", "lead"), ("牵头单位", "lead"), ("牵头部门", "lead"),
     ("牵头领导", "person"), ("责任领导", "person"), ("分管领导", "person"),
@@ -118,7 +77,7 @@ _LABELS: tuple[tuple[str, str], ...] = (
 
 # A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
 _LABEL = re.compile(
-    "[【\\[]?(?:" + "|".join(f"(?P<l{i}>{_variants(label)})" for i, (label, _) in enumerate(_LABELS)) + ")(?:\\s*[:]|[】\\]]\\s*:?)"
+    "[【\\[]?(?:" + "|".join(f"(?P<l{i}>{variants(label)})" for i, (label, _) in enumerate(_LABELS)) + ")(?:\\s*[:]|[】\\]]\\s*:?)"
 )
 _LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
 _SENTENCE_LABEL = re.compile(rf"(?<=[。;])\s*(?:{_LABEL.pattern})")
@@ -131,16 +90,16 @@ _VERBS: tuple[tuple[str, str], ...] = (
     ("配合", "support"), ("协办", "support"), ("参与", "support"),
     ("负责落实", "implementer"), ("具体落实", "implementer"), ("落实", "implementer"), ("负责", "charge"),
 )
-_VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{_variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
+_VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
 
 # A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
-_MARKED_LEAD = re.compile("[(](" + _variants("牵头") + ")(?:" + _variants("单位") + "|" + _variants("部门") + r")?[)]\s*[、,]?")
+_MARKED_LEAD = re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?")
 
 # "A会同B负责": A leads, B supports.
 _TOGETHER = re.compile(r"会同|會同|联合|聯合")
 
 # A role verb followed by 、 instead of a comma: (A牵头、B配合).
-_VERB_THEN_LIST = re.compile("(" + "|".join(_variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
+_VERB_THEN_LIST = re.compile("(" + "|".join(variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
 
 # The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
 _CARRY = re.compile(
@@ -155,8 +114,8 @@ _TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
 _SAME_BELOW = re.compile(r"[,;]\s*下同\s*$")
 
 # Explicit role rules of the notice (R16).
-_BARE_IS_LEAD = re.compile(_variants("无牵头单位的") + r".{0,4}" + _variants("责任单位即为牵头单位"))
-_FIRST_IS_LEAD = re.compile(r"列第一位的" + _variants("责任单位") + r"为" + _variants("牵头单位"))
+_BARE_IS_LEAD = re.compile(variants("无牵头单位的") + r".{0,4}" + variants("责任单位即为牵头单位"))
+_FIRST_IS_LEAD = re.compile(r"列第一位的" + variants("责任单位") + r"为" + variants("牵头单位"))
 
 # "由A承办,B、C配合。" before the task text (R15).
 _BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
@@ -177,14 +136,13 @@ def extract(text: str, path: str) -> Document:
     """Extract metadata and tasks from a plan's text; pure, names left unresolved."""
     lines = clean_lines(text)
     outline = parse_outline(lines)
-    head_end = outline.items[0].line if outline.items else len(lines)
-    meta = _metadata(lines, head_end)
-    start = _plan_start(lines, meta.title)
+    meta = read_metadata(lines, outline.items[0].line if outline.items else len(lines))
+    start = plan_start(lines, meta.title)
     notice_items = [item for item in outline.items if start is not None and item.line < start]
     if notice_items:
         outline = replace(outline, items=outline.items[len(notice_items) :])
-        meta = _metadata(lines, outline.items[0].line if outline.items else len(lines))
-    base = meta.issued_on or _plan_year(meta.title, text)
+        meta = read_metadata(lines, outline.items[0].line if outline.items else len(lines))
+    base = meta.issued_on or plan_year(meta.title, text)
     identity = meta.doc_number or meta.title or Path(path).stem
     builder = _Builder(identity, base, _role_mode(text))
     builder.items(outline)
@@ -204,143 +162,6 @@ def extract(text: str, path: str) -> Document:
         tasks=tuple(builder.tasks),
         warnings=tuple(warnings),
     )
-
-
-# -- metadata ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Metadata:
-    title: str | None
-    doc_number: str | None
-    issuer: str | None
-    issued_on: date | None
-    jurisdiction: str | None
-
-
-def _metadata(lines: list[str], head_end: int) -> _Metadata:
-    """Metadata from the head of the text (before the first item), and the signature date,
-    which may also stand after the body."""
-    head = lines[:head_end]
-    issuer = title = None
-    for index, line in enumerate(head):
-        compact = line.replace(" ", "")
-        if "关于" in fold(compact) and index + 1 < len(head) and not fold(compact).endswith("通知"):
-            compact += head[index + 1].replace(" ", "")  # a title wrapped over two lines
-        notice = _NOTICE.match(fold(compact))
-        if notice:
-            issuer = _SPAM.split(compact[: notice.end("issuer")])[-1]
-            title = compact[notice.start("title") : notice.end("title")].strip("《》")
-            break
-    title = title or _plan_title(head)
-    signature = _signature(lines, head_end)
-    issued_on = signature[0] if signature else _date_field(head)
-    if issuer is None and signature and signature[1] > 0:
-        issuer = lines[signature[1] - 1] if _ISSUER_BODY.search(lines[signature[1] - 1]) else None
-    if issuer is None:
-        field = next((m for m in map(_ISSUER_FIELD.search, head) if m), None)
-        issuer = field.group(1) if field else None
-    return _Metadata(title, _doc_number(head), issuer, issued_on, jurisdiction(issuer or title or ""))
-
-
-def _plan_start(lines: list[str], title: str | None) -> int | None:
-    """The line where the plan itself starts: its title printed again after the notice."""
-    if not title:
-        return None
-    wanted = _comparable(title)
-    found = [index for index, line in enumerate(lines) if _comparable(line) == wanted]
-    return found[-1] if found else None
-
-
-def _comparable(title: str) -> str:
-    return re.sub(r"[\s《》的]", "", title)
-
-
-def _plan_title(head: list[str]) -> str | None:
-    """The plan's own heading: a line ending with 方案/计划 …, joined to a split 实 施 方 案."""
-    for index, line in enumerate(head):
-        compact = line.replace(" ", "")
-        following = head[index + 1].replace(" ", "") if index + 1 < len(head) else ""
-        if _PLAN_TITLE.search(following) and len(following) <= 6 and not _PLAN_TITLE.search(compact):
-            return compact + following
-        if _PLAN_TITLE.search(compact) and 6 <= len(compact) <= 60 and "《" not in compact:
-            return compact
-    return None
-
-
-def _doc_number(head: list[str]) -> str | None:
-    """The plan's own number: a 文号 field or a line of its own, never a cited number."""
-    candidates = []
-    for line in head:
-        field = _DOC_NUMBER_FIELD.search(line)
-        if field:
-            candidates.insert(0, line[field.end() :])
-        elif _DOC_NUMBER.fullmatch(line.replace(" ", "")) or _DAMAGED_NUMBER.match(line.replace(" ", "")):
-            candidates.append(line.replace(" ", ""))
-    for candidate in candidates:
-        match = _DOC_NUMBER.match(candidate) or _DAMAGED_NUMBER.match(candidate.replace(" ", ""))
-        if match:
-            return f"{match.group(1)}〔{match.group(2)}〕{int(match.group(3))}号"
-    return None
-
-
-def _signature(lines: list[str], head_end: int) -> tuple[date, int] | None:
-    """The date under the signature: a line that is only a date, in the head, else the last one."""
-    found = [(day, index) for index, line in enumerate(lines) if (day := parse_date_line(line))]
-    in_head = [entry for entry in found if entry[1] < head_end]
-    return in_head[0] if in_head else (found[-1] if found else None)
-
-
-def parse_date_line(line: str) -> date | None:
-    """A line that is only a date, as signatures are written, damage included (X2).
-
-    2018年7月11日, 20173月29 (repaired to 2017年3月29 by cleaning), 二○一一年四月十四日,
-    201999, 20171116, { 2017 6 23.
-    """
-    line = line.strip()
-    for pattern in (_SIGNATURE_DATE, _CN_DATE):
-        match = pattern.match(line)
-        if match:
-            parts = [numeral(part) for part in match.groups()]
-            return _date(*parts)
-    match = _DIGIT_DATE.match(line)
-    if not match:
-        return None
-    if match.group(1):
-        return _date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-    year, rest = int(match.group(4)), match.group(5)
-    splits = [(rest[:1], rest[1:]), (rest[:2], rest[2:])]
-    return next((day for m, d in splits if d and (day := _date(year, int(m), int(d)))), None)
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day) if 1949 <= year <= 2100 else None
-    except ValueError:
-        return None
-
-
-def _date_field(head: list[str]) -> date | None:
-    """A date from a metadata row; 成文日期 is the signature's date, so it ranks first."""
-    fields = sorted((m for line in head for m in _DATE_FIELD.finditer(line)), key=lambda m: m.group(1) != "成文日期")
-    for match in fields:
-        day = _date(int(match.group(2)), int(match.group(3)), int(match.group(4)))
-        if day:
-            return day
-    return None
-
-
-def jurisdiction(issuer: str) -> str | None:
-    """The area an issuer governs: 温州市鹿城区人民政府 → 鹿城区, 漳州市人民政府办公室 → 漳州市."""
-    place = _ISSUER_BODY.sub("", issuer.replace(" ", "")).removeprefix("中共")
-    units = _ADMIN_UNIT.findall(place)
-    return units[-1] if units else None
-
-
-def _plan_year(title: str | None, text: str) -> date | None:
-    """The base of year-less deadlines when the issue date is missing: the plan period's start."""
-    match = _PLAN_YEAR.search(title or "") or re.search(r"((?:19|20)\d{2})年", text)
-    return date(int(match.group(1)), 1, 1) if match else None
 
 
 def _role_mode(text: str) -> str:

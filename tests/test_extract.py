@@ -6,7 +6,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from scheduler.extract import extract, jurisdiction, parse_date_line, parse_file, parse_responsibility
+from scheduler.extract import extract, parse_file, parse_responsibility
 from scheduler.reader import CELL
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -76,31 +76,6 @@ def test_parse_responsibility(clause, expected):
 )
 def test_notice_role_rules(mode, expected):
     assert [(ref.name, ref.role) for ref in parse_responsibility("责任单位:A局、B局", mode).agencies] == expected
-
-
-@pytest.mark.parametrize(
-    ("line", "expected"),
-    [
-        ("2018年7月11日", date(2018, 7, 11)),
-        ("2017年3月29", date(2017, 3, 29)),
-        ("二○一一年四月十四日", date(2011, 4, 14)),
-        ("201999", date(2019, 9, 9)),
-        ("20171116", date(2017, 11, 16)),
-        ("{ 2017 6 23", date(2017, 6, 23)),
-        ("2017年底前", None),
-        ("12", None),
-    ],
-)
-def test_parse_date_line(line, expected):
-    assert parse_date_line(line) == expected
-
-
-@pytest.mark.parametrize(
-    ("issuer", "place"),
-    [("温州市鹿城区人民政府", "鹿城区"), ("漳州市人民政府办公室", "漳州市"), ("凉山州人民政府", "凉山州"), ("四川省人民政府办公厅", "四川省")],
-)
-def test_jurisdiction(issuer, place):
-    assert jurisdiction(issuer) == place
 
 
 PLAN = """某市人民政府办公室关于印发某市卫生工作实施方案的通知
