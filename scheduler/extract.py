@@ -21,18 +21,29 @@ reminders, with every date the plan set.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+from scheduler.clauses import has_responsibility, split_responsibility, starts_with_label
 from scheduler.cleaning import clean_lines
 from scheduler.deadlines import find_deadlines
 from scheduler.metadata import plan_start, plan_year, read_metadata
-from scheduler.model import AgencyRef, Deadline, Document, Role, Task
-from scheduler.names import looks_like_agency, split_names, split_top
+from scheduler.model import AgencyRef, Deadline, Document, Task
+from scheduler.names import split_names
 from scheduler.outline import Item, Outline, Row, parse_outline
 from scheduler.reader import read_text
-from scheduler.wording import fold, variants
+from scheduler.responsibility import (
+    carry_forward,
+    merge,
+    parse_responsibility,
+    role_mode,
+    role_of,
+    same_below,
+    split_time,
+    with_role,
+)
+from scheduler.wording import fold
 
 # -- tasks -----------------------------------------------------------------------------
 
@@ -62,71 +73,6 @@ _SENTENCE = re.compile(r"[^。;!?\n]+[。;!?]?")
 _RESTATED = 0.5
 _RESTATED_IN_TABLE = 0.35
 
-# -- responsibility ----------------------------------------------------------------------
-
-_LABELS: tuple[tuple[str, str], ...] = (
-    ("牵头责任单位", "lead"), ("牵头责任部门", "lead"), ("牵头单位", "lead"), ("牵头部门", "lead"),
-    ("牵头领导", "person"), ("责任领导", "person"), ("分管领导", "person"),
-    ("相关责任单位", "support"), ("相关责任部门", "support"), ("主要参与部门", "support"),
-    ("配合单位", "support"), ("配合部门", "support"), ("参与单位", "support"), ("参与部门", "support"),
-    ("协办单位", "support"), ("协办部门", "support"), ("相关单位", "support"),
-    ("主责单位", "implementer"), ("实施单位", "implementer"),
-    ("责任单位", "bare"), ("责任部门", "bare"), ("责任主体", "bare"),
-    ("完成时限", "time"), ("完成时间", "time"), ("时间节点", "time"), ("时限要求", "time"), ("完成期限", "time"),
-)
-
-# A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
-_LABEL = re.compile(
-    "[【\\[]?(?:" + "|".join(f"(?P<l{i}>{variants(label)})" for i, (label, _) in enumerate(_LABELS)) + ")(?:\\s*[:]|[】\\]]\\s*:?)"
-)
-_LABEL_LINE = re.compile(rf"^(?:{_LABEL.pattern})")
-_SENTENCE_LABEL = re.compile(rf"(?<=[。;])\s*(?:{_LABEL.pattern})")
-
-_VERBS: tuple[tuple[str, str], ...] = (
-    ("按职责分别牵头负责", "lead"), ("按职责分工牵头负责", "lead"), ("分别牵头负责", "lead"),
-    ("按职责分别负责", "each"), ("按职责分工负责", "each"), ("按职能分工负责", "each"),
-    ("按职责分工落实", "each"), ("按职责负责", "each"), ("分别负责", "each"), ("共同负责", "each"),
-    ("牵头负责", "lead"), ("牵头", "lead"), ("承办", "lead"),
-    ("配合", "support"), ("协办", "support"), ("参与", "support"),
-    ("负责落实", "implementer"), ("具体落实", "implementer"), ("落实", "implementer"), ("负责", "charge"),
-)
-_VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
-
-# A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
-_MARKED_LEAD = re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?")
-
-# "A会同B负责": A leads, B supports.
-_TOGETHER = re.compile(r"会同|會同|联合|聯合")
-
-# A role verb followed by 、 instead of a comma: (A牵头、B配合).
-_VERB_THEN_LIST = re.compile("(" + "|".join(variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
-
-# The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
-_CARRY = re.compile(
-    r"[,;]?\s*(?:以下|下列|各项|上述)*(?:各项)?(?:任务|工作)?(?:均|都)(?:需|须|由|要)(?:要)?(?P<a>[^。]+?)(?:负责)?(?:落实|实施)"
-    r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
-)
-
-# A part of a responsibility clause that is a time limit, not an agency: 2018年底前完成.
-_TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
-
-# A clause whose units hold for the later tasks too (R12): (责任单位:X,下同).
-_SAME_BELOW = re.compile(r"[,;]\s*下同\s*$")
-
-# Explicit role rules of the notice (R16).
-_BARE_IS_LEAD = re.compile(variants("无牵头单位的") + r".{0,4}" + variants("责任单位即为牵头单位"))
-_FIRST_IS_LEAD = re.compile(r"列第一位的" + variants("责任单位") + r"为" + variants("牵头单位"))
-
-# "由A承办,B、C配合。" before the task text (R15).
-_BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
-
-# A bracket inside the text, one nesting level deep: (市卫健委负责), (各县(市、区)政府落实).
-_BRACKET = re.compile(r"[(〔](?:[^()〔〕]|\([^()]*\))*[)〕]")
-
-_OPEN = "(〔["
-_CLOSE = ")〕]"
-
-
 def parse_file(path: Path) -> Document:
     """Read a document file and extract its plan."""
     return extract(read_text(Path(path)), str(path))
@@ -144,7 +90,7 @@ def extract(text: str, path: str) -> Document:
         meta = read_metadata(lines, outline.items[0].line if outline.items else len(lines))
     base = meta.issued_on or plan_year(meta.title, text)
     identity = meta.doc_number or meta.title or Path(path).stem
-    builder = _Builder(identity, base, _role_mode(text))
+    builder = _Builder(identity, base, role_mode(text))
     builder.items(outline)
     builder.rows(outline.rows)
     warnings = list(outline.warnings) + builder.warnings
@@ -164,15 +110,6 @@ def extract(text: str, path: str) -> Document:
     )
 
 
-def _role_mode(text: str) -> str:
-    """How a bare 责任单位 list is to be read in this document (R16)."""
-    if _BARE_IS_LEAD.search(text):
-        return "lead"
-    if _FIRST_IS_LEAD.search(text):
-        return "first"
-    return "responsible"
-
-
 # -- tasks -------------------------------------------------------------------------------
 
 
@@ -189,7 +126,7 @@ class _Builder:
 
     def items(self, outline: Outline) -> None:
         heads = {item.path: item.head for item in outline.items}
-        any_responsibility = any(_has_responsibility(item, heads) for item in outline.items)
+        any_responsibility = any(has_responsibility(item, heads) for item in outline.items)
         for item, leaf in _units(outline, heads):
             if leaf:
                 self.item(item, heads, any_responsibility)
@@ -205,7 +142,7 @@ class _Builder:
     def carry(self, text: str, where: str) -> str:
         """Note a carry-forward clause (R12) in ``text``: its units apply to every later task.
         Returns the text without the carry-forward words."""
-        rest, carried = _carry_forward(text)
+        rest, carried = carry_forward(text)
         if carried:
             self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, where))
         return rest
@@ -214,13 +151,12 @@ class _Builder:
         """An item's body, the agencies it names, and the time limits of its clauses; notes
         any carry-forward on the way, including a clause that ends with 下同 (its own units
         carry forward)."""
-        body, clauses = _split_responsibility(item, heads)
+        body, clauses = split_responsibility(item, heads)
         agencies: list[AgencyRef] = []
         times: list[str] = []
         for clause in clauses:
-            clause, found = _split_time(self.carry(clause, item.number))
-            same = _SAME_BELOW.search(clause)
-            clause = clause[: same.start()] if same else clause
+            clause, found = split_time(self.carry(clause, item.number))
+            clause, same = same_below(clause)
             times.extend(found)
             refs = self.parse_clause(clause, item.number)
             agencies.extend(refs)
@@ -261,7 +197,7 @@ class _Builder:
             return
         if not responsible:
             self.warnings.append(f"{item.number} has deadlines but no responsible agency.")
-        self.add(item.number, body, _merge(agencies, self.carried if responsible else ()), deadlines)
+        self.add(item.number, body, merge(agencies, self.carried if responsible else ()), deadlines)
 
     def parse_clause(self, clause: str, where: str) -> list[AgencyRef]:
         found = parse_responsibility(clause, self.mode)
@@ -334,7 +270,7 @@ class _Builder:
         column beside 牵头 and 配合 it names the implementers, responsible (R13); alone it is
         read by the notice's role rule (R16), responsible by default."""
         if "lead" not in row.cells:
-            implementers = _role("bare", False, self.mode)
+            implementers = role_of("bare", False, self.mode)
         else:
             implementers = "support" if "support" not in row.cells else "responsible"
         refs: list[AgencyRef] = []
@@ -343,8 +279,8 @@ class _Builder:
             for cell in row.cells.get(column, ()):
                 listed = split_names(cell, prefix)
                 prefix = listed.prefix
-                refs.extend(_refs(listed.names, role))
-        return _merge(refs, self.carried)
+                refs.extend(with_role(listed.names, role))
+        return merge(refs, self.carried)
 
 
 def _units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
@@ -374,14 +310,10 @@ def _units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
 
 
 def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[bool], heads: dict) -> bool:
-    if len(children) < 2 or not all(leaves) or _has_responsibility(parent, heads):
+    if len(children) < 2 or not all(leaves) or has_responsibility(parent, heads):
         return False
     *first, last = children
-    return any(_LABEL_LINE.match(line) for line in last.lines) and not any(_has_responsibility(child, heads) for child in first)
-
-
-def _has_responsibility(item: Item, heads: dict) -> bool:
-    return bool(_split_responsibility(item, heads)[1])
+    return any(starts_with_label(line) for line in last.lines) and not any(has_responsibility(child, heads) for child in first)
 
 
 def _section(item: Item, heads: dict) -> str:
@@ -394,209 +326,10 @@ def _section(item: Item, heads: dict) -> str:
     return "task"
 
 
-def _merge(refs: list[AgencyRef] | tuple[AgencyRef, ...], extra: tuple[AgencyRef, ...]) -> tuple[AgencyRef, ...]:
-    """Refs in order, each name once (its first role), then the extra ones not named yet."""
-    seen: dict[str, AgencyRef] = {}
-    for ref in (*refs, *extra):
-        seen.setdefault(ref.name, ref)
-    return tuple(seen.values())
-
-
 def _title(body: str) -> str:
     """The first clause up to 。 (or the end of the heading line), whitespace removed."""
     first = body.split("。", 1)[0].split("\n", 1)[0]
     return re.sub(r"\s+", "", first)
-
-
-def _split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
-    """The item's body without its responsibility, and the responsibility clauses found."""
-    labelled, kept = [], []
-    for line in item.lines:
-        (labelled if _LABEL_LINE.match(line) else kept).append(line)
-    clauses = [";".join(labelled)] if labelled else []
-    body = _strip_stray_heading("\n".join([item.head, *kept]).strip(), heads)
-    bracket = _trailing_bracket(body)
-    if bracket is not None:
-        start, content = bracket
-        if _is_responsibility(content) or (body[start - 1 : start] in ("。", "") and _is_agency_list(content)):
-            clauses.insert(0, content)
-            body = body[:start].rstrip()
-    for inner in reversed(list(_BRACKET.finditer(body))):  # R15: …整治(交通局负责) too
-        if _is_responsibility(inner.group()[1:-1]):
-            clauses.insert(0, inner.group()[1:-1])
-            body = body[: inner.start()] + body[inner.end() :]
-    inline = _trailing_labels(body)
-    if inline is not None:
-        clauses.insert(0, body[inline:].strip(" 。"))
-        body = body[:inline].rstrip()
-    by = _BY.search(body)
-    if by:
-        clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
-        body = (body[: by.start()] + body[by.end() :]).strip()
-    return body, clauses
-
-
-def _trailing_labels(body: str) -> int | None:
-    """Where labels without brackets end a paragraph (…。牵头单位:A;配合单位:B。), if they do."""
-    for match in _SENTENCE_LABEL.finditer(body):
-        if "。" not in body[match.start() :].rstrip("。 "):
-            return match.start()
-    return None
-
-
-def _trailing_bracket(text: str) -> tuple[int, str] | None:
-    """The bracket that ends a text (before a final 。), as (its start, its content)."""
-    stripped = text.rstrip("。.;; \n")
-    if not stripped or stripped[-1] not in _CLOSE:
-        return None
-    depth = 0
-    for index in range(len(stripped) - 1, -1, -1):
-        char = stripped[index]
-        if char in _CLOSE:
-            depth += 1
-        elif char in _OPEN:
-            depth -= 1
-            if depth == 0:
-                return index, stripped[index + 1 : -1]
-    return None
-
-
-def _is_responsibility(content: str) -> bool:
-    content = _CARRY.sub("", content)
-    return bool(_LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
-
-
-def _split_time(clause: str) -> tuple[str, list[str]]:
-    """Separate the time limits written in a responsibility clause (完成时限:2018年底前, or a
-    bare 2018年底前完成) from its agencies: (the clause without them, the time limits)."""
-    kept, times = [], []
-    for part in split_top(_LABEL.sub(lambda label: ";" + label.group(), clause), ",;"):
-        label = _LABEL.match(part)
-        if label and _LABELS[int(label.lastgroup[1:])][1] == "time":
-            times.append(part[label.end() :])
-        elif label is None and _TIMEISH.search(part) and not any(map(looks_like_agency, split_top(part))):
-            times.append(part)
-        else:
-            kept.append(part)
-    return ",".join(kept), times
-
-
-def _is_agency_list(content: str) -> bool:
-    """A bare list of agencies in brackets after a sentence (R10 without a label): (市卫健委、财政局)."""
-    if re.match(r"(?:以下简称|简称|含|包括|即|如)", content):
-        return False
-    return all(looks_like_agency(part) for part in split_top(content))
-
-
-def _carry_forward(clause: str) -> tuple[str, str | None]:
-    """Split the carry-forward clause (R12) off a responsibility clause: (rest, carried names)."""
-    match = _CARRY.search(clause)
-    if not match:
-        return clause, None
-    return (clause[: match.start()] + clause[match.end() :]).strip(" ,;"), match.group("a") or match.group("b")
-
-
-def _strip_stray_heading(body: str, heads: dict) -> str:
-    """Drop a heading repeated at the end of a body by a scraping error (X10): …约谈。三、保障措施."""
-    for path, head in heads.items():
-        if len(path) == 1:
-            stray = f"{path[0]}、{head}"
-            if body.endswith(stray) and len(body) > len(stray):
-                return body[: -len(stray)].rstrip()
-    return body
-
-
-@dataclass(frozen=True, slots=True)
-class Responsibility:
-    """The agencies of a clause with their roles, and the open tails (等部门) dropped from it."""
-
-    agencies: tuple[AgencyRef, ...]
-    dropped: tuple[str, ...] = ()
-
-
-def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibility:
-    """The agencies and roles of one responsibility clause, labelled or verb form.
-
-    ``mode`` says what a bare 责任单位 list means in this document (R16): ``responsible``,
-    ``lead`` (无牵头单位的,责任单位即为牵头单位) or ``first`` (列第一位的为牵头单位).
-    A lead marked inside a list, 市发改委(牵头)、市财政局, is read as 市发改委牵头,市财政局.
-    """
-    clause = _MARKED_LEAD.sub(r"\1,", clause)
-    labelled = list(_LABEL.finditer(clause))
-    if labelled:
-        lists = []
-        kinds = [_LABELS[int(m.lastgroup[1:])][1] for m in labelled]
-        for index, match in enumerate(labelled):
-            end = labelled[index + 1].start() if index + 1 < len(labelled) else len(clause)
-            lists.append((kinds[index], clause[match.end() : end].strip(" ,;。")))
-        has_lead = "lead" in kinds
-    else:
-        lists = _verb_lists(clause)
-        has_lead = any(kind == "lead" for kind, _ in lists)
-    refs: list[AgencyRef] = []
-    dropped: list[str] = []
-    prefix = None
-    for kind, text in lists:
-        if kind in ("person", "time") or not text:
-            continue
-        if labelled and any(_VERB.search(part) for part in split_top(text, ",;")):
-            inner = parse_responsibility(text, mode)
-            refs.extend(inner.agencies)
-            dropped.extend(inner.dropped)
-            continue
-        listed = split_names(text, prefix)
-        prefix = listed.prefix
-        refs.extend(_refs(listed.names, _role(kind, has_lead, mode)))
-        dropped.extend(listed.dropped)
-    return Responsibility(_merge(refs, ()), tuple(dropped))
-
-
-def _verb_lists(clause: str) -> list[tuple[str, str]]:
-    """(A牵头;B、C配合) → [(lead, A), (support, B、C)]; segments without a verb join the next.
-
-    A plain 负责 beside 配合 with no 牵头 is the lead: (A负责,B配合).
-    """
-    lists, pending = [], []
-    for part in split_top(_VERB_THEN_LIST.sub(r"\1,", clause), ",;"):
-        part = part.removeprefix("由")
-        together = _TOGETHER.search(part)
-        if together:
-            rest = part[together.end() :]
-            verb = _VERB.search(rest)
-            lists += [("lead", part[: together.start()]), ("support", rest[: verb.start()] if verb else rest)]
-            continue
-        match = _VERB.search(part)
-        if match is None:
-            pending.append(part)
-            continue
-        kind = _VERBS[int(match.lastgroup[1:])][1]
-        names = ",".join([*pending, part[: match.start()]])
-        pending = []
-        lists.append((kind, names))
-    if pending:
-        lists.append(("bare", ",".join(pending)))
-    kinds = {kind for kind, _ in lists}
-    if "support" in kinds and "lead" not in kinds:
-        lists = [("lead" if kind == "charge" else kind, names) for kind, names in lists]
-    return lists
-
-
-def _role(kind: str, has_lead: bool, mode: str) -> Role | str:
-    if kind in ("lead", "support"):
-        return kind
-    if kind in ("implementer", "charge"):
-        return "responsible"
-    if kind == "each":
-        return "support" if has_lead else "responsible"
-    if has_lead:
-        return "support"
-    return {"lead": "lead", "first": "first"}.get(mode, "responsible")
-
-
-def _refs(names: tuple[str, ...], role: str) -> list[AgencyRef]:
-    if role == "first":
-        return [AgencyRef(name, "lead" if index == 0 else "support") for index, name in enumerate(names)]
-    return [AgencyRef(name, role) for name in names]  # type: ignore[arg-type]
 
 
 # -- deadlines ---------------------------------------------------------------------------

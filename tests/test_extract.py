@@ -1,12 +1,11 @@
-"""Extraction: responsibility forms (R1–R17), metadata and task rules, on small literal plans."""
+"""Extraction end to end: small literal plans and fixtures in the genre (HTML, GBK, UTF-16, DOCX)."""
 
 from datetime import date
 from pathlib import Path
 
 import docx
-import pytest
 
-from scheduler.extract import extract, parse_file, parse_responsibility
+from scheduler.extract import extract, parse_file
 from scheduler.reader import CELL
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -23,59 +22,6 @@ def dates(task):
 
 def by_number(doc):
     return {task.number: task for task in doc.tasks}
-
-RESPONSIBILITY = [
-    # R3: labelled bracket, lead and others
-    ("牵头单位:区卫计局,相关责任单位:区编委办、区发改局", [("区卫计局", L), ("区编委办", S), ("区发改局", S)]),
-    ("牵头单位:A局;责任单位:B局,C局", [("A局", L), ("B局", S), ("C局", S)]),
-    ("牵头单位:市卫健委,配合单位:市财政局、医保局,市直有关部门", [("市卫健委", L), ("市财政局", S), ("市医保局", S), ("市直有关部门", S)]),
-    # R4: lead only
-    ("牵头单位:区卫计局", [("区卫计局", L)]),
-    # R5: verb bracket
-    ("市卫生计生委牵头;市科技局、人力资源社会保障局配合", [("市卫生计生委", L), ("市科技局", S), ("市人力资源社会保障局", S)]),
-    ("市财政局牵头,市直有关部门、各县市区人民政府配合", [("市财政局", L), ("市直有关部门", S), ("各县市区人民政府", S)]),
-    ("市发改委、工信局牵头,科技局、商务局等配合,各县(市、区)人民政府负责落实",
-     [("市发改委", L), ("市工信局", L), ("市科技局", S), ("市商务局", S), ("各县(市、区)人民政府", R)]),
-    # R6: lead only, one a group
-    ("市交通局、各縣(市、區)政府牵头", [("市交通局", L), ("各縣(市、區)政府", L)]),
-    # R7: all responsible
-    ("市卫生计生委、科技局、食品药品监管局按职责分别负责", [("市卫生计生委", R), ("市科技局", R), ("市食品药品监管局", R)]),
-    # R8: 按职责分工负责 after a lead is support
-    ("市卫健委、医保局牵头,市财政局及市人社局按职责分工负责", [("市卫健委", L), ("市医保局", L), ("市财政局", S), ("市人社局", S)]),
-    # R9: two leads each for its part
-    ("市卫生计生委、人力资源社会保障局按职责分别牵头负责,市保险行业协会配合",
-     [("市卫生计生委", L), ("市人力资源社会保障局", L), ("市保险行业协会", S)]),
-    # R10: bare inline responsibility
-    ("责任单位:市卫健委、发改委、财政局,福建医科大学附属第二医院",
-     [("市卫健委", R), ("市发改委", R), ("市财政局", R), ("福建医科大学附属第二医院", R)]),
-    # R13: three roles by labels
-    ("牵头单位:市发改委;配合单位:市财政局;主责单位:各区政府", [("市发改委", L), ("市财政局", S), ("各区政府", R)]),
-    # a plain 负责 beside 配合 leads; 、 after a verb separates roles
-    ("市卫健委负责,市财政局配合", [("市卫健委", L), ("市财政局", S)]),
-    ("市卫健委牵头、市财政局配合", [("市卫健委", L), ("市财政局", S)]),
-    ("市交通局牵头,各县(市、区)人民政府负责", [("市交通局", L), ("各县(市、区)人民政府", R)]),
-    # labels in 【】
-    ("【牵头单位】市卫健委【配合单位】市财政局、医保局", [("市卫健委", L), ("市财政局", S), ("市医保局", S)]),
-    # a lead marked inside a list
-    ("责任单位:市发改委(牵头)、市财政局、人社局", [("市发改委", L), ("市财政局", S), ("市人社局", S)]),
-    # 会同: the first leads, the others support
-    ("由市发改委会同市财政局、市自然资源局负责", [("市发改委", L), ("市财政局", S), ("市自然资源局", S)]),
-    ("市卫健委会同有关部门", [("市卫健委", L), ("有关部门", S)]),
-    # X3: traditional labels
-    ("牽頭單位:市衛生局,配合單位:市財政局", [("市衛生局", L), ("市財政局", S)]),
-]
-
-
-@pytest.mark.parametrize(("clause", "expected"), RESPONSIBILITY)
-def test_parse_responsibility(clause, expected):
-    assert [(ref.name, ref.role) for ref in parse_responsibility(clause).agencies] == expected
-
-
-@pytest.mark.parametrize(
-    ("mode", "expected"), [("lead", [("A局", L), ("B局", L)]), ("first", [("A局", L), ("B局", S)])]
-)
-def test_notice_role_rules(mode, expected):
-    assert [(ref.name, ref.role) for ref in parse_responsibility("责任单位:A局、B局", mode).agencies] == expected
 
 
 PLAN = """某市人民政府办公室关于印发某市卫生工作实施方案的通知
