@@ -17,6 +17,7 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from time import monotonic
 from typing import TYPE_CHECKING
 
 from scheduler.backends import MailBackend
@@ -65,20 +66,31 @@ def dispatch(
         return result
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
+    margin = config.smtp.timeout if config.mail_backend == "smtp" and config.smtp else 0  # longest wait of a send
+    started = monotonic()
     states: dict[str, TaskState] | None = None
     while budget is None or result.sent < budget:
         limit = config.batch if budget is None else min(config.batch, budget - result.sent)
-        entries = app.store.claim_due(now=now, owner=owner, lease=lease, limit=limit, keys=keys)
+        # ``now`` is when the run began; a batch claimed later in a long run must still
+        # be leased for ``lease`` from its own claim, or other dispatchers could take
+        # (and send) rows this one is about to send.
+        claimed = monotonic()
+        entries = app.store.claim_due(
+            now=now, owner=owner, lease=lease + timedelta(seconds=claimed - started), limit=limit, keys=keys
+        )
         if not entries:
             break
         if states is None:
             states = {state.task.key: state for state in app.task_states()}
         for index, entry in enumerate(entries):
             if stop is not None and stop.is_set():
-                for rest in entries[index:]:
-                    app.store.release(rest.key, owner=owner)
-                    result.released += 1
+                result.released += _release(app, entries[index:], owner=owner)
                 return result
+            if index and monotonic() - claimed > config.lease - margin:
+                # Too little lease is left to send this row before another dispatcher may
+                # take it: the batch outlasted its lease. Give the rest back and claim anew.
+                result.released += _release(app, entries[index:], owner=owner)
+                break
             if entry.expires_at is not None and now > entry.expires_at:
                 reason = f"catch-up: planned for {entry.planned_at.isoformat()}, past its window ({entry.expires_at.isoformat()})"
                 app.store.mark_skipped(entry.key, owner=owner, reason=reason)
@@ -91,10 +103,21 @@ def dispatch(
                 # records the outcome. Leases must outlast the SMTP timeout.
                 log.warning("lost the lease of %s: %s", entry.key, exc)
             except InputError:
-                for rest in entries[index + 1 :]:
-                    app.store.release(rest.key, owner=owner)
+                _release(app, entries[index + 1 :], owner=owner)
                 raise
     return result
+
+
+def _release(app: App, entries: Sequence[LogEntry], *, owner: str) -> int:
+    """Give back claimed rows unsent; count those still ours to give."""
+    released = 0
+    for entry in entries:
+        try:
+            app.store.release(entry.key, owner=owner)
+        except LeaseLost:
+            continue
+        released += 1
+    return released
 
 
 def _budget(rate_limit: int, interval: int) -> int | None:

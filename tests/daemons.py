@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -79,9 +80,18 @@ class Daemon:
             if all(word in line for word in words):
                 return line
 
+    @property
+    def owner(self) -> str:
+        """The owner id the daemon claims rows with (scheduler.daemon.owner_id)."""
+        return f"{socket.gethostname()}:{self.process.pid}"
+
+    def logged(self, *words: str) -> bool:
+        """Whether a line read so far holds every word (without consuming the queue)."""
+        return any(all(word in line for word in words) for line in list(self.log))
+
     def stop(self) -> int:
+        """SIGTERM, then the exit status (a leader or a follower alike)."""
         self.process.send_signal(signal.SIGTERM)
-        self.wait_for("daemon", "stopped")
         return self.process.wait(timeout=60)
 
     def kill(self) -> None:

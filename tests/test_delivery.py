@@ -16,14 +16,17 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from scheduler import cli
+from scheduler import dispatch as dispatching
 from scheduler import config as configuration
 from scheduler.app import App
+from scheduler.backends.memory import MemoryBackend
 from scheduler.mail import message_id
 from scheduler.store import Store
 from tests.daemons import (
@@ -44,15 +47,25 @@ NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo(TIMEZONE))  # the in-process t
 OWNER = "test:1"
 
 
-@pytest.fixture
-def app(tmp_path: Path, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
-    """Twenty agencies mailed through the test server, their digests planned at NOW."""
-    monkeypatch.setenv(PASSWORD_ENV, smtp_server.password)
+def make_app(tmp_path: Path, server: SMTPServer, **schedule: int) -> App:
+    """Twenty agencies mailed through ``server``, their digests planned at NOW."""
     config = load_workspace(
-        tmp_path, database_url=f"sqlite:///{tmp_path / 'duban.db'}", server=smtp_server, agencies=20, now=NOW
+        tmp_path,
+        database_url=f"sqlite:///{tmp_path / 'duban.db'}",
+        server=server,
+        agencies=20,
+        now=NOW,
+        schedule=schedule,
     )
     app = App(configuration.load(config))
     app.replan(now=NOW)
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
+    monkeypatch.setenv(PASSWORD_ENV, smtp_server.password)
+    app = make_app(tmp_path, smtp_server)
     yield app
     app.store.dispose()
 
@@ -198,3 +211,48 @@ def test_wrong_password_stops_the_run_with_one_sentence_and_keeps_every_row(
         assert {e.attempts for e in store.entries()} == {0}
     finally:
         store.dispose()
+
+
+class SlowBackend(MemoryBackend):
+    """Each message takes ``seconds`` of the dispatcher's clock; meanwhile another
+    dispatcher, whose ``now`` has moved as far, claims whatever it can of the rows
+    the first one holds."""
+
+    def __init__(self, app: App, seconds: float) -> None:
+        super().__init__()
+        self.app, self.seconds = app, seconds
+        self.elapsed = 0.0
+        self.stolen: set[str] = set()
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def send(self, msg: EmailMessage) -> str:
+        self.elapsed += self.seconds
+        held = [e.key for e in self.app.store.entries(status=["claimed"]) if e.owner == OWNER]
+        taken = self.app.store.claim_due(
+            now=NOW + timedelta(seconds=self.elapsed), owner="other:2", lease=timedelta(hours=1), limit=100, keys=held
+        )
+        self.stolen |= {message_id(e.key, SENDER_DOMAIN) for e in taken}
+        return super().send(msg)
+
+
+@pytest.mark.parametrize("batch", [2, 5], ids=["run-outlasts-the-lease", "batch-outlasts-the-lease"])
+def test_a_dispatcher_never_sends_a_row_whose_lease_another_could_take(
+    batch: int, tmp_path: Path, smtp_server: SMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lease 12 s, each message 5 s (the SMTP timeout, its longest): a 100-second run
+    must lease each batch from its own claim, and must not start a row whose lease
+    could run out while it is being sent."""
+    monkeypatch.setenv(PASSWORD_ENV, smtp_server.password)
+    app = make_app(tmp_path, smtp_server, lease=12, batch=batch)
+    backend = SlowBackend(app, seconds=app.config.smtp.timeout)
+    monkeypatch.setattr(dispatching, "monotonic", backend.monotonic)
+    try:
+        dispatching.dispatch(app, backend, now=NOW, owner=OWNER)
+        sent = Counter(str(msg["Message-ID"]) for msg in backend.messages)
+        assert backend.stolen == set()
+        assert set(sent) == expected_ids(20, year=NOW.year) and max(sent.values()) == 1
+        assert app.store.counts()["sent"] == 20 and app.store.counts()["claimed"] == 0
+    finally:
+        app.store.dispose()
