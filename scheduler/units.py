@@ -1,0 +1,65 @@
+"""The units of a plan's outline that tasks are read from, and the part each sits in.
+
+A task is a leaf of the outline, except where a plan writes one responsibility for an
+item and its sub-points (1. 2. 3., then 责任单位: under the last): the item with its
+sub-points is then one unit. Where an item sits matters as much: items of 总体要求 or
+主要目标 are goals and items of 保障措施 are means, tasks only when they name who is
+responsible. The section headings are data (rules/wording.toml).
+"""
+
+from __future__ import annotations
+
+import re
+
+from scheduler.clauses import has_responsibility, starts_with_label
+from scheduler.outline import Item, Outline
+from scheduler.wording import fold, load
+
+# Sections whose items are goals or principles, not tasks, unless they name an agency.
+_GOALS = re.compile("|".join(map(re.escape, load().goal_sections)))
+
+# Sections of means rather than tasks: items there are tasks only with a responsibility.
+_MEANS = re.compile("|".join(map(re.escape, load().means_sections)))
+
+
+def task_units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
+    """The items in order, each with whether it is read as a task unit (a leaf).
+
+    Sub-points (1. 2. 3.) whose only responsibility is a 责任单位 line after the last
+    of them belong to their parent, as the plan writes one responsibility for the whole
+    item: the parent with its sub-points is then one unit.
+    """
+    items, leaves = outline.items, outline.leaves()
+    units: list[tuple[Item, bool]] = []
+    index = 0
+    while index < len(items):
+        parent = items[index]
+        end = index + 1
+        while end < len(items) and items[end].path[: len(parent.path)] == parent.path:
+            end += 1
+        children = items[index + 1 : end]
+        if _shares_last_line(parent, children, leaves[index + 1 : end], heads):
+            lines = [*parent.lines, *(f"{child.path[-1]}.{child.text}" for child in children)]
+            units.append((Item(parent.path, parent.head, tuple(lines), parent.line), True))
+            index = end
+            continue
+        units.append((parent, leaves[index]))
+        index += 1
+    return units
+
+
+def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[bool], heads: dict) -> bool:
+    if len(children) < 2 or not all(leaves) or has_responsibility(parent, heads):
+        return False
+    *first, last = children
+    return any(starts_with_label(line) for line in last.lines) and not any(has_responsibility(child, heads) for child in first)
+
+
+def section_of(item: Item, heads: dict) -> str:
+    """goal, means or task: what the top-level section above an item is about."""
+    titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
+    if any(_GOALS.search(fold(title[:12])) for title in titles):
+        return "goal"
+    if any(_MEANS.search(fold(title[:12])) for title in titles):
+        return "means"
+    return "task"
