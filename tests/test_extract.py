@@ -325,3 +325,12 @@ def test_a_report_date_of_a_task_with_its_own_agency_is_its_deadline():
     doc = extract(text, "x.txt")
     assert [(t.number, dates(t)) for t in doc.tasks] == [("一.(一)", [("deadline", date(2021, 6, 30))])]
     assert any(w.startswith("二.(一): notice-level") for w in doc.warnings)
+
+
+def test_the_extract_module_keeps_its_interface():
+    """Other modules and scripts import these from scheduler.extract."""
+    from scheduler import extract as module, responsibility, task_deadlines
+
+    assert module.parse_responsibility is responsibility.parse_responsibility
+    assert module.task_deadlines is task_deadlines.task_deadlines
+    assert set(module.__all__) == {"extract", "parse_file", "parse_responsibility", "task_deadlines"}
