@@ -41,6 +41,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from scheduler import config as configuration
 from scheduler.app import App
+from scheduler.dispatch import DispatchResult
 from scheduler.errors import DubanError
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,7 @@ def _lead(scheduler: BaseScheduler, *, once: bool) -> bool:
     with app.store.daemon_lock(_owner) as held:
         if not held:
             return False
+        log.info("duban daemon %s leads: it holds the daemon lock", _owner)
         cycle_job()
         if not (once or _stop.is_set()):
             _serve(app, scheduler)
@@ -135,11 +137,29 @@ def _follow(scheduler: BaseScheduler) -> None:
             reload_job()
         if _lead(scheduler, once=False):
             return
+        interval = _current().config.dispatch_interval
         try:
-            dispatch_job()
+            busy = _dispatch_turn(interval)
         except DubanError as exc:
             log.error("dispatch failed: %s", exc)
-        _stop.wait(_current().config.dispatch_interval)
+            busy = False
+        if not busy:
+            _stop.wait(interval)
+
+
+def _dispatch_turn(seconds: float) -> bool:
+    """Send what is due for at most ``seconds``; whether rows were left for the next turn.
+
+    A backlog keeps a dispatch run busy until it is sent: a follower that ran it to the
+    end would leave a dead leader's scheduling undone all that time. Ending the turn
+    (like a stop: the message in flight finishes, the rest of the batch goes back)
+    brings it back to the daemon lock every ``dispatch_interval`` seconds.
+    """
+    turn = threading.Event()
+    threading.Thread(target=lambda: (_stop.wait(seconds), turn.set()), name="duban-turn", daemon=True).start()
+    result = _current().dispatch(now=_clock(), owner=_owner, stop=turn)
+    _report(result)
+    return result.released > 0 and not _stop.is_set()
 
 
 def _serve(app: App, scheduler: BaseScheduler) -> None:
@@ -198,8 +218,10 @@ def prune_jobs(scheduler: BaseScheduler, keep: list[str]) -> None:
 
 def dispatch_job() -> None:
     """Send what is due now."""
-    app = _current()
-    result = app.dispatch(now=_clock(), owner=_owner, stop=_stop)
+    _report(_current().dispatch(now=_clock(), owner=_owner, stop=_stop))
+
+
+def _report(result: DispatchResult) -> None:
     if result.sent or result.failed or result.dead or result.skipped:
         log.info("dispatch: %s", result)
 
