@@ -12,13 +12,11 @@ text is what is to be done and its clauses are read once, by
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from scheduler.names import looks_like_agency, split_top
 from scheduler.outline import Item
-from scheduler.responsibility import LABEL, is_responsibility
-
-_LABEL_LINE = re.compile(rf"^(?:{LABEL.pattern})")
-_SENTENCE_LABEL = re.compile(rf"(?<=[。;])\s*(?:{LABEL.pattern})")
+from scheduler.responsibility import is_responsibility, label_pattern
 
 # "由A承办,B、C配合。" before the task text (R15).
 _BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
@@ -38,7 +36,7 @@ def split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
     """
     labelled, kept = [], []
     for line in item.lines:
-        (labelled if _LABEL_LINE.match(line) else kept).append(line)
+        (labelled if starts_with_label(line) else kept).append(line)
     clauses = [";".join(labelled)] if labelled else []
     body = _strip_stray_heading("\n".join([item.head, *kept]).strip(), heads)
     bracket = _trailing_bracket(body)
@@ -69,12 +67,12 @@ def has_responsibility(item: Item, heads: dict) -> bool:
 
 def starts_with_label(line: str) -> bool:
     """Whether a line starts with a responsibility label (责任单位:…), as own lines do (R1, R2)."""
-    return bool(_LABEL_LINE.match(line))
+    return bool(_label_line().match(line))
 
 
 def _trailing_labels(body: str) -> int | None:
     """Where labels without brackets end a paragraph (…。牵头单位:A;配合单位:B。), if they do."""
-    for match in _SENTENCE_LABEL.finditer(body):
+    for match in _sentence_label().finditer(body):
         if "。" not in body[match.start() :].rstrip("。 "):
             return match.start()
     return None
@@ -112,3 +110,14 @@ def _strip_stray_heading(body: str, heads: dict) -> str:
             if body.endswith(stray) and len(body) > len(stray):
                 return body[: -len(stray)].rstrip()
     return body
+
+
+@cache
+def _label_line() -> re.Pattern[str]:
+    return re.compile(rf"^(?:{label_pattern().pattern})")
+
+
+@cache
+def _sentence_label() -> re.Pattern[str]:
+    """A label after a sentence's end: …。牵头单位:A."""
+    return re.compile(rf"(?<=[。;])\s*(?:{label_pattern().pattern})")

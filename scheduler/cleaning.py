@@ -10,6 +10,7 @@ repair is made once, here. The web chrome words are data (rules/wording.toml).
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from scheduler.reader import CELL
 from scheduler.wording import load
@@ -35,11 +36,6 @@ _YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
 _MOJIBAKE = re.compile(r"[\u3100-\u312f\u2500-\u257f]")
 _MARKER_START = re.compile(r"^(?:[(][一二三四五六七八九十]+[)]|[一二三四五六七八九十]+、|\d{1,2}[.、])")
 
-# Web chrome lines (X1), dropped wherever they appear, and the page footer, after which
-# only web chrome follows.
-_CHROME = re.compile(r"^[【\[]?(?:" + "|".join(load().chrome) + ")")
-_FOOTER = re.compile(r"^(?:" + "|".join(load().footer) + ")")
-
 # Lines that carry nothing: table rules (|, ---) and PDF page numbers (— 3 —, -3-).
 _RULE = re.compile(r"[|｜\s]*|[-—_=\s]+|[-—]\s*\d{1,3}\s*[-—]")
 
@@ -53,14 +49,15 @@ def clean_lines(text: str) -> list[str]:
     """The plan's lines, cleaned of width variants, pinyin, run-together dates and web chrome."""
     text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", " ").replace('\\"', '"')
     text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", _PAGE_HEADER.sub("", text.translate(_WIDTH))))
+    chrome, footer = _web_page()
     lines = []
     for raw in text.split("\n"):
         raw = _realigned(raw) if _MOJIBAKE.search(raw[:6]) else raw
         cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
         line = CELL.join(cells).strip()
-        if _RULE.fullmatch(line) or _CHROME.match(line):
+        if _RULE.fullmatch(line) or chrome.match(line):
             continue
-        if _FOOTER.match(line):
+        if footer.match(line):
             break
         lines.append(line)
     return lines
@@ -78,3 +75,12 @@ def _realigned(line: str) -> str:
         if _MARKER_START.match(repaired):
             return repaired
     return line
+
+
+@cache
+def _web_page() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Web chrome lines (X1), dropped wherever they appear, and the page footer, after
+    which only web chrome follows; built on first use, as rules/wording.toml is read."""
+    chrome = re.compile(r"^[【\[]?(?:" + "|".join(load().chrome) + ")")
+    footer = re.compile(r"^(?:" + "|".join(load().footer) + ")")
+    return chrome, footer

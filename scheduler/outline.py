@@ -23,7 +23,7 @@ from typing import Sequence
 
 from scheduler.names import looks_like_agency, split_top
 from scheduler.reader import CELL
-from scheduler.wording import load
+from scheduler.wording import column_headers
 
 _CN_DIGITS = {"零": 0, "〇": 0, "○": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN = "一二三四五六七八九十零〇○"
@@ -46,8 +46,6 @@ _ATTACHMENT_LIST = re.compile(r"^附件\s*\d*\s*[:]")
 # A line that starts the attachments themselves.
 _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 
-# Column headers of task tables, by what the column holds (rules/wording.toml).
-_COLUMN_OF = {header: column for column, headers in load().columns.items() for header in headers}
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度?$")
 
 
@@ -164,7 +162,7 @@ def column_of(header: str) -> str | None:
     year = _YEAR_COLUMN.match(header)
     if year:
         return year.group(1)
-    return _COLUMN_OF.get(header)
+    return column_headers().get(header)
 
 
 def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:

@@ -16,30 +16,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 from scheduler.model import AgencyRef, Role
 from scheduler.names import looks_like_agency, split_names, split_top
 from scheduler.wording import load, variants
 
-_LABELS = load().labels
-_VERBS = load().verbs
-
-# A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
-LABEL = re.compile(
-    "[【\\[]?(?:" + "|".join(f"(?P<l{i}>{variants(label)})" for i, (label, _) in enumerate(_LABELS)) + ")(?:\\s*[:]|[】\\]]\\s*:?)"
-)
-
-# A role verb closing a list of names.
-_VERB = re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(_VERBS)) + r")\s*$")
-
-# A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
-_MARKED_LEAD = re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?")
-
 # "A会同B负责": A leads, B supports.
 _TOGETHER = re.compile(r"会同|會同|联合|聯合")
-
-# A role verb followed by 、 instead of a comma: (A牵头、B配合).
-_VERB_THEN_LIST = re.compile("(" + "|".join(variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、")
 
 # The carry-forward clause (R12): 以下任务均需X落实,不再列出 / 具体任务均涉及X,不再做分工,下同.
 _CARRY = re.compile(
@@ -53,9 +37,49 @@ _TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
 # A clause whose units hold for the later tasks too (R12): (责任单位:X,下同).
 _SAME_BELOW = re.compile(r"[,;]\s*下同\s*$")
 
-# Explicit role rules of the notice (R16).
-_BARE_IS_LEAD = re.compile(variants("无牵头单位的") + r".{0,4}" + variants("责任单位即为牵头单位"))
-_FIRST_IS_LEAD = re.compile(r"列第一位的" + variants("责任单位") + r"为" + variants("牵头单位"))
+
+@dataclass(frozen=True, slots=True)
+class _Grammar:
+    """The patterns built from rules/wording.toml, on first use so that a broken file is
+    reported as a RuleError by the command that reads a plan, not as a traceback on import."""
+
+    labels: tuple[tuple[str, str], ...]
+    verbs: tuple[tuple[str, str], ...]
+    label: re.Pattern[str]
+    verb: re.Pattern[str]
+    marked_lead: re.Pattern[str]
+    verb_then_list: re.Pattern[str]
+    bare_is_lead: re.Pattern[str]
+    first_is_lead: re.Pattern[str]
+
+
+@cache
+def _grammar() -> _Grammar:
+    labels, verbs = load().labels, load().verbs
+    return _Grammar(
+        labels=labels,
+        verbs=verbs,
+        # A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
+        label=re.compile(
+            "[【\\[]?(?:"
+            + "|".join(f"(?P<l{i}>{variants(label)})" for i, (label, _) in enumerate(labels))
+            + ")(?:\\s*[:]|[】\\]]\\s*:?)"
+        ),
+        # A role verb closing a list of names.
+        verb=re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(verbs)) + r")\s*$"),
+        # A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
+        marked_lead=re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?"),
+        # A role verb followed by 、 instead of a comma: (A牵头、B配合).
+        verb_then_list=re.compile("(" + "|".join(variants(verb) for verb in ("牵头", "配合", "负责", "协办")) + ")、"),
+        # Explicit role rules of the notice (R16).
+        bare_is_lead=re.compile(variants("无牵头单位的") + r".{0,4}" + variants("责任单位即为牵头单位")),
+        first_is_lead=re.compile(r"列第一位的" + variants("责任单位") + r"为" + variants("牵头单位")),
+    )
+
+
+def label_pattern() -> re.Pattern[str]:
+    """The pattern of every responsibility label (牵头单位:, 【配合单位】 …), for finding clauses."""
+    return _grammar().label
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +93,9 @@ class Responsibility:
 def role_mode(text: str) -> str:
     """How a bare 责任单位 list is to be read in this document (R16): ``lead``, ``first``
     or ``responsible``; the notice says it once for every task."""
-    if _BARE_IS_LEAD.search(text):
+    if _grammar().bare_is_lead.search(text):
         return "lead"
-    if _FIRST_IS_LEAD.search(text):
+    if _grammar().first_is_lead.search(text):
         return "first"
     return "responsible"
 
@@ -83,8 +107,9 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
     ``lead`` (无牵头单位的,责任单位即为牵头单位) or ``first`` (列第一位的为牵头单位).
     A lead marked inside a list, 市发改委(牵头)、市财政局, is read as 市发改委牵头,市财政局.
     """
-    clause = _MARKED_LEAD.sub(r"\1,", clause)
-    labelled = list(LABEL.finditer(clause))
+    grammar = _grammar()
+    clause = grammar.marked_lead.sub(r"\1,", clause)
+    labelled = list(grammar.label.finditer(clause))
     if labelled:
         lists = []
         kinds = [_label_kind(m) for m in labelled]
@@ -101,7 +126,7 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
     for kind, text in lists:
         if kind in ("person", "time") or not text:
             continue
-        if labelled and any(_VERB.search(part) for part in split_top(text, ",;")):
+        if labelled and any(grammar.verb.search(part) for part in split_top(text, ",;")):
             inner = parse_responsibility(text, mode)
             refs.extend(inner.agencies)
             dropped.extend(inner.dropped)
@@ -114,22 +139,24 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
 
 
 def _label_kind(match: re.Match[str]) -> str:
-    """The kind of the label a :data:`LABEL` match found (lead, support, time …)."""
-    return _LABELS[int(match.lastgroup[1:])][1]  # type: ignore[index]
+    """The kind of the label a :func:`label_pattern` match found (lead, support, time …)."""
+    return _grammar().labels[int(match.lastgroup[1:])][1]  # type: ignore[index]
 
 
 def is_responsibility(content: str) -> bool:
     """Whether a bracket's content is a responsibility clause: a label or a role verb."""
     content = _CARRY.sub("", content)
-    return bool(LABEL.search(content) or any(_VERB.search(part) for part in split_top(content, ",;")))
+    grammar = _grammar()
+    return bool(grammar.label.search(content) or any(grammar.verb.search(part) for part in split_top(content, ",;")))
 
 
 def split_time(clause: str) -> tuple[str, list[str]]:
     """Separate the time limits written in a responsibility clause (完成时限:2018年底前, or a
     bare 2018年底前完成) from its agencies: (the clause without them, the time limits)."""
     kept, times = [], []
-    for part in split_top(LABEL.sub(lambda label: ";" + label.group(), clause), ",;"):
-        label = LABEL.match(part)
+    label_at = _grammar().label
+    for part in split_top(label_at.sub(lambda label: ";" + label.group(), clause), ",;"):
+        label = label_at.match(part)
         if label and _label_kind(label) == "time":
             times.append(part[label.end() :])
         elif label is None and _TIMEISH.search(part) and not any(map(looks_like_agency, split_top(part))):
@@ -188,20 +215,21 @@ def _verb_lists(clause: str) -> list[tuple[str, str]]:
 
     A plain 负责 beside 配合 with no 牵头 is the lead: (A负责,B配合).
     """
+    grammar = _grammar()
     lists, pending = [], []
-    for part in split_top(_VERB_THEN_LIST.sub(r"\1,", clause), ",;"):
+    for part in split_top(grammar.verb_then_list.sub(r"\1,", clause), ",;"):
         part = part.removeprefix("由")
         together = _TOGETHER.search(part)
         if together:
             rest = part[together.end() :]
-            verb = _VERB.search(rest)
+            verb = grammar.verb.search(rest)
             lists += [("lead", part[: together.start()]), ("support", rest[: verb.start()] if verb else rest)]
             continue
-        match = _VERB.search(part)
+        match = grammar.verb.search(part)
         if match is None:
             pending.append(part)
             continue
-        kind = _VERBS[int(match.lastgroup[1:])][1]
+        kind = grammar.verbs[int(match.lastgroup[1:])][1]  # type: ignore[index]
         names = ",".join([*pending, part[: match.start()]])
         pending = []
         lists.append((kind, names))

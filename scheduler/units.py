@@ -10,16 +10,11 @@ responsible. The section headings are data (rules/wording.toml).
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from scheduler.clauses import has_responsibility, starts_with_label
 from scheduler.outline import Item, Outline
 from scheduler.wording import fold, load
-
-# Sections whose items are goals or principles, not tasks, unless they name an agency.
-_GOALS = re.compile("|".join(map(re.escape, load().goal_sections)))
-
-# Sections of means rather than tasks: items there are tasks only with a responsibility.
-_MEANS = re.compile("|".join(map(re.escape, load().means_sections)))
 
 
 def task_units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
@@ -57,9 +52,18 @@ def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[boo
 
 def section_of(item: Item, heads: dict) -> str:
     """goal, means or task: what the top-level section above an item is about."""
+    goals, means = _sections()
     titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
-    if any(_GOALS.search(fold(title[:12])) for title in titles):
+    if any(goals.search(fold(title[:12])) for title in titles):
         return "goal"
-    if any(_MEANS.search(fold(title[:12])) for title in titles):
+    if any(means.search(fold(title[:12])) for title in titles):
         return "means"
     return "task"
+
+
+@cache
+def _sections() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Headings of sections whose items are goals or principles, and of sections of means
+    (保障措施): tasks there only with a responsibility."""
+    words = load()
+    return re.compile("|".join(map(re.escape, words.goal_sections))), re.compile("|".join(map(re.escape, words.means_sections)))

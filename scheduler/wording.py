@@ -5,6 +5,10 @@ scraped pages are data so that a supervision office can add the word a new plan 
 without touching Python. The genre is also republished in traditional characters, so
 the file maps the characters of its words to their traditional forms, and
 :func:`variants` and :func:`fold` let a pattern match either.
+
+The modules that use these tables build their patterns on first use, not on import, so
+a malformed file is reported (as a :class:`RuleError`) by the command that reads a
+plan, and every other command still runs.
 """
 
 from __future__ import annotations
@@ -48,8 +52,10 @@ def load(path: Path = PATH) -> Wording:
         return _build(data)
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise RuleError(f"The wording file {path} cannot be read: {exc}.") from exc
-    except (KeyError, TypeError, ValueError, re.error) as exc:
-        raise RuleError(f"The wording file {path} has a malformed entry: {exc!r}.") from exc
+    except KeyError as exc:
+        raise RuleError(f"The wording file {path} lacks the entry {exc}.") from exc
+    except (TypeError, ValueError) as exc:
+        raise RuleError(f"The wording file {path} has a malformed entry: {exc}.") from exc
 
 
 def _build(data: dict[str, Any]) -> Wording:
@@ -61,7 +67,10 @@ def _build(data: dict[str, Any]) -> Wording:
     chrome = tuple(str(pattern) for pattern in data["chrome"]["starts"])
     footer = tuple(str(pattern) for pattern in data["footer"]["starts"])
     for pattern in (*chrome, *footer):
-        re.compile(pattern)
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{pattern!r} is no regular expression ({exc})") from exc
     return Wording(
         traditional=traditional,
         labels=_kinds(data["labels"], _LABEL_KINDS, "labels"),
@@ -105,3 +114,9 @@ def fold(text: str) -> str:
 @cache
 def _folding() -> dict[int, str]:
     return str.maketrans({written: simplified for simplified, written in load().traditional.items()})
+
+
+@cache
+def column_headers() -> dict[str, str]:
+    """The column each table header names (牵头部门 → lead), for reading task tables."""
+    return {header: column for column, headers in load().columns.items() for header in headers}

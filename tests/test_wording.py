@@ -46,7 +46,7 @@ def edited(tmp_path: Path, old: str, new: str) -> Path:
         ('"配合" = "support"', '"配合" = "helper"', "配合"),
         ('"牵头" = "牽頭"', '"牵头" = "牽"', "character for character"),
         ("number = [", "serial = [", "serial"),
-        ('"map$",', '"map(",', "malformed"),
+        ('"map$",', '"map(",', "'map(' is no regular expression"),
         ("[sections]", "[sectionz]", "sections"),
     ],
 )
@@ -57,20 +57,30 @@ def test_a_broken_wording_file_is_a_rule_error_naming_it(tmp_path, old, new, cul
     assert str(path) in str(error.value)
 
 
-def test_a_label_added_to_the_file_is_understood(tmp_path):
-    """An office adds 督办单位 as a lead label, without touching Python. The patterns are
-    built when the package is imported, so a copy of the installation is run."""
+def installation(tmp_path: Path, old: str, new: str) -> Path:
+    """A copy of the package whose rules/wording.toml has ``old`` replaced by ``new``: the
+    patterns are built from the file the package sits beside, so a copy is run."""
     root = Path(wording.__file__).resolve().parent.parent
     shutil.copytree(root / "scheduler", tmp_path / "scheduler", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(root / "rules", tmp_path / "rules")
-    edited(tmp_path, "[labels]\n", '[labels]\n"督办单位" = "lead"   # the supervising agency\n').replace(
-        tmp_path / "rules" / "wording.toml"
-    )
-    script = (
-        "from scheduler.responsibility import parse_responsibility;"
-        "print([(r.name, r.role) for r in parse_responsibility('督办单位:市督查室;配合单位:市财政局').agencies])"
-    )
-    run = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, check=True)
+    edited(tmp_path, old, new).replace(tmp_path / "rules" / "wording.toml")
+    return tmp_path
+
+
+def test_a_label_added_to_the_file_is_understood(tmp_path):
+    """An office adds 督办单位 as a lead label, without touching Python."""
+    clause = "督办单位:市督查室;配合单位:市财政局"
+    root = installation(tmp_path, "[labels]\n", '[labels]\n"督办单位" = "lead"   # the supervising agency\n')
+    script = f"from scheduler.responsibility import parse_responsibility as p; print([(r.name, r.role) for r in p({clause!r}).agencies])"
+    run = subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[('市督查室', 'lead'), ('市财政局', 'support')]"
-    shipped = parse_responsibility("督办单位:市督查室;配合单位:市财政局").agencies
+    shipped = parse_responsibility(clause).agencies
     assert ("市督查室", "lead") not in [(r.name, r.role) for r in shipped]  # the shipped file lacks the label
+
+
+def test_a_broken_wording_file_is_one_sentence_from_the_command_line(tmp_path):
+    root = installation(tmp_path, '"配合" = "support"', '"配合" = "helper"')
+    (root / "plan.txt").write_text("某市方案\n一、任务\n(一)甲。(市卫健委牵头)\n", encoding="utf-8")
+    run = subprocess.run([sys.executable, "-m", "scheduler", "parse", "plan.txt"], cwd=root, capture_output=True, text=True)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert run.stderr.count("\n") == 1 and "wording.toml" in run.stderr and "'配合' = 'helper'" in run.stderr
