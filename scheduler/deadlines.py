@@ -79,13 +79,17 @@ _CELL_UNITS = "个?(?:工作日|星期)|个(?:月|季度)|(?<=半)个?月|周|�
 class _Rule(NamedTuple):
     """A pattern, what a match means, and words one of which a text needs for a match.
 
-    The words let most texts skip most patterns: a substring test is far cheaper than
-    a scan, and normalizing must be fast enough for whole documents.
+    The words let most texts skip most patterns: one scan for all the words is far
+    cheaper than a scan per pattern, and normalizing must be fast enough for whole
+    documents.
     """
 
     needs: tuple[str, ...]
     pattern: re.Pattern[str]
     handler: Callable[[re.Match[str], _Context], _Result | None]
+    # Whether a match binds nothing (a baseline, a cited title, a past fact), so that it
+    # yields no result and its year lends nothing to the phrases after it.
+    unbound: Callable[[re.Match[str]], bool]
 
 
 class _Invalid(Exception):
@@ -290,6 +294,7 @@ class _Grammar:
             )
         )
         lead = rf"(?=[{re.escape(first)}]){lead}"
+        limit = self._compared_or_cited
         self.rules: list[_Rule] = [
             _Rule(
                 ("每", "按", "次"),
@@ -308,6 +313,7 @@ class _Grammar:
                     rf"(?P<rparen>\([^()\n]{{0,30}}\))?(?:以前|之前|前|以内|内)?"
                 ),
                 self._recurring,
+                limit,
             ),
             _Rule(
                 ("五", "之年"),
@@ -316,6 +322,7 @@ class _Grammar:
                     rf"|(?P<lone>{_alt(self.lone_parts)})){tail}"
                 ),
                 self._plan,
+                limit,
             ),
             _Rule(
                 _RANGE_WORDS,
@@ -325,6 +332,7 @@ class _Grammar:
                     rf"(?P<ybp>{self.alt_attached})?(?:{tails})?"
                 ),
                 self._year_range,
+                limit,
             ),
             _Rule(
                 _LIST_WORDS,
@@ -332,6 +340,7 @@ class _Grammar:
                     rf"{lead}(?<!\d)(?P<years>\d{{4}}(?:[、和及]\d{{4}})+)年(?P<yp>{self.alt_attached})?(?:{tails})?"
                 ),
                 self._years,
+                limit,
             ),
             _Rule(
                 _RANGE_WORDS,
@@ -341,11 +350,13 @@ class _Grammar:
                     rf"(?:{tails})?"
                 ),
                 self._range,
+                limit,
             ),
             _Rule(
                 ("即日", "之日"),
                 re.compile(rf"{lead}{anchor}(?:至|到|-)(?:{self._point('c')}|(?P<dend>\d{{1,2}})[日号])(?:{tails})?"),
                 self._anchored_range,
+                limit,
             ),
             _Rule(
                 _RANGE_WORDS,
@@ -354,6 +365,7 @@ class _Grammar:
                     rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{tails})?"
                 ),
                 self._month_range,
+                limit,
             ),
             _Rule(
                 ("内", "时间", "努力", "今后", "未来"),
@@ -364,16 +376,18 @@ class _Grammar:
                     rf"|(?:今后|未来){upto}(?P<n2>\d{{1,2}})年)"
                 ),
                 self._duration,
+                self._procedure,
             ),
             # a deadline cell that holds a bare duration (完成时限: 3个月) counts from the issue date
             _Rule(
-                (),
+                ("工作日", "星期", "个", "半", "周", "天", "年"),
                 re.compile(rf"\A\s*{upto}(?P<n>\d{{1,3}}|半)(?P<u>{_CELL_UNITS})(?:左右)?(?:时间)?\s*\Z"),
                 self._cell_duration,
+                limit,
             ),
-            _Rule(("即日", "之日"), re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start),
+            _Rule(("即日", "之日"), re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start, limit),
             _Rule(
-                (),
+                (*"0123456789", *lex.year_words, *lex.month_words, *lex.periods, *lex.festivals),
                 re.compile(
                     rf"{lead}(?P<sb>{starts_before})?{self._point('p')}"
                     rf"(?:(?P<since>{_alt(lex.since)})|(?P<later>{_alt(lex.later)})"
@@ -383,12 +397,22 @@ class _Grammar:
                     rf"|{tail})"
                 ),
                 self._at_point,
+                self._past_fact,
             ),
-            _Rule(tuple(lex.no_date), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date),
-            _Rule((), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year),
+            _Rule(tuple(lex.no_date), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date, self._cited),
+            _Rule(tuple(f"{d}年" for d in "0123456789"), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year, limit),
         ]
-        # Overlapping, so that a word inside another (内 in 规定时限内) is found too.
-        self.needed = re.compile(f"(?=({_alt(word for rule in self.rules for word in rule.needs)}))")
+        # Overlapping, so that a word inside another (内 in 规定时限内) is found too. At each
+        # position the longest word is found, so a word brings in the rules of every needed
+        # word it begins with (7 in 7年).
+        needs = {word: i for i, rule in enumerate(self.rules) for word in rule.needs}
+        self.needed = re.compile(f"(?=({_alt(needs)}))")
+        self.rules_needing = {
+            word: frozenset(i for i, rule in enumerate(self.rules) for w in rule.needs if word.startswith(w))
+            for word in needs
+        }
+        # The groups of each rule that hedge its date (力争, 左右), by rule.
+        self.hedges = [tuple(g for g in ("hb", "about", "around") if g in rule.pattern.groupindex) for rule in self.rules]
         self.baselines_before = tuple(lex.baselines_before)
         self.baselines_after = re.compile(rf"的?(?:{_alt(lex.baselines_after)})")
         self.procedures_before = re.compile(_alt(lex.procedures_before))
@@ -665,23 +689,30 @@ class _Grammar:
     def find(self, text: str, base: date | None, add_workdays: AddWorkdays) -> list[Deadline]:
         cleaned = self.lex.numerals.clean(text)
         clean = cleaned.text
-        present = set(self.needed.findall(clean))
+        words = self.needed.findall(clean)
+        if not words:
+            return []
         candidates = []
-        for priority, (needs, pattern, handler) in enumerate(self.rules):
-            if needs and present.isdisjoint(needs):
-                continue
-            for m in pattern.finditer(clean):
-                if m.end() > m.start():
-                    candidates.append((m.start(), -m.end(), priority, m, handler))
-        if len(candidates) > 1:
-            candidates.sort(key=lambda c: c[:3])
+        for priority in sorted(frozenset().union(*map(self.rules_needing.__getitem__, words))):
+            search = self.rules[priority].pattern.search
+            # from the end of the last match, as finditer would, without its iterator
+            m = search(clean)
+            while m is not None:
+                start, end = m.span()
+                if end > start:
+                    candidates.append((start, -end, priority, m))
+                m = search(clean, end if end > start else end + 1)
+        if not candidates:
+            return []
+        candidates.sort()  # by start, longest first, then by rule: (start, -end, priority) is unique
         ctx = _Context(base, add_workdays)
         found: list[Deadline] = []
         done = 0
-        for start, neg_end, _, m, handler in candidates:
+        for start, neg_end, priority, m in candidates:
             if start < done:
                 continue
-            if self._not_a_limit(clean, m, handler):
+            _, _, handler, unbound = self.rules[priority]
+            if unbound(m):
                 done = -neg_end  # and its year lends nothing to the phrases after it
                 continue
             try:
@@ -691,8 +722,10 @@ class _Grammar:
             if result is None:
                 continue
             done = -neg_end
-            a, b = cleaned.span(m.start(), m.end())
-            hedged = result.kind in ("deadline", "multi") and self._hedged(clean, m)
+            a, b = cleaned.span(start, -neg_end)
+            hedged = result.kind in ("deadline", "multi") and (
+                any(map(m.group, self.hedges[priority])) or self.hedges_after.match(clean, -neg_end) is not None
+            )
             found.append(
                 Deadline(
                     text[a:b],
@@ -709,31 +742,44 @@ class _Grammar:
             )
         return found
 
-    def _hedged(self, clean: str, m: re.Match[str]) -> bool:
-        names = m.re.groupindex
-        for name in ("hb", "about", "around"):
-            if name in names and m.group(name):
-                return True
-        return self.hedges_after.match(clean, m.end()) is not None
+    # -- matches that bind nothing -------------------------------------------------------
 
-    def _not_a_limit(self, clean: str, m: re.Match[str], handler: object) -> bool:
-        """Baselines, citations, past facts and processing limits: years and durations that bind nothing."""
-        before = clean[max(0, m.start() - 4) : m.start()]
-        if handler != self._no_date and (
-            before.endswith(self.baselines_before) or self.baselines_after.match(clean, m.end())
-        ):
-            return True
-        for opening, closing in _TITLE_MARKS:  # a year inside a cited title: 《…2016年重点工作任务》
-            if opening in clean and clean.rfind(opening, 0, m.start()) > clean.rfind(closing, 0, m.start()):
-                return True
-        if handler == self._at_point and _BARE_YEAR.fullmatch(m.group()):
-            clause_end = min((i for i in (clean.find(mark, m.end()) for mark in _CLAUSE_ENDS) if i >= 0), default=len(clean))
-            if self.past_after.search(clean, m.end(), min(clause_end, m.end() + _PAST_WINDOW)):
-                return True
-        if handler == self._duration and not m.group("anchor") and m.group("n"):
-            sentence_start = max(clean.rfind(mark, 0, m.start()) for mark in _CLAUSE_ENDS) + 1
-            if self.procedures_before.search(clean, sentence_start, m.start()):
-                return True
-            if self.procedures_after.match(clean, m.end()):
+    def _compared_or_cited(self, m: re.Match[str]) -> bool:
+        """比2015年, 2015年的基础上: a year compared with; 《…2016年重点工作任务》: a year cited."""
+        clean, start = m.string, m.start()
+        return (
+            clean.endswith(self.baselines_before, max(0, start - 4), start)
+            or self.baselines_after.match(clean, m.end()) is not None
+            or self._cited(m)
+        )
+
+    @staticmethod
+    def _cited(m: re.Match[str]) -> bool:
+        clean, start = m.string, m.start()
+        for opening, closing in _TITLE_MARKS:
+            if opening in clean and clean.rfind(opening, 0, start) > clean.rfind(closing, 0, start):
                 return True
         return False
+
+    def _past_fact(self, m: re.Match[str]) -> bool:
+        """2020年全市累计投入: a bare year whose clause reports what happened."""
+        if self._compared_or_cited(m):
+            return True
+        if not _BARE_YEAR.fullmatch(m.group()):
+            return False
+        clean, end = m.string, m.end()
+        clause_end = min((i for i in (clean.find(mark, end) for mark in _CLAUSE_ENDS) if i >= 0), default=len(clean))
+        return self.past_after.search(clean, end, min(clause_end, end + _PAST_WINDOW)) is not None
+
+    def _procedure(self, m: re.Match[str]) -> bool:
+        """受理后20个工作日内办结: the processing limit of a procedure, not a deadline of the plan."""
+        if self._compared_or_cited(m):
+            return True
+        if m.group("anchor") or not m.group("n"):
+            return False
+        clean, start = m.string, m.start()
+        sentence_start = max(clean.rfind(mark, 0, start) for mark in _CLAUSE_ENDS) + 1
+        return (
+            self.procedures_before.search(clean, sentence_start, start) is not None
+            or self.procedures_after.match(clean, m.end()) is not None
+        )
