@@ -27,13 +27,13 @@ _BRACKET = re.compile(r"[(〔](?:[^()〔〕]|\([^()]*\))*[)〕]")
 _OPEN = "(〔["
 _CLOSE = ")〕]"
 
+# Every item's path with its heading: a heading repeated at the end of a body by a
+# scraping error (X10) is recognised by it, and sections by their titles.
+Heads = dict[tuple[str, ...], str]
 
-def split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
-    """The item's body without its responsibility, and the responsibility clauses found.
 
-    ``heads`` maps every item's path to its heading, to recognise a heading repeated at
-    the end of a body by a scraping error (X10).
-    """
+def split_responsibility(item: Item, heads: Heads) -> tuple[str, list[str]]:
+    """The item's body without its responsibility, and the responsibility clauses found."""
     labelled, kept = [], []
     for line in item.lines:
         (labelled if starts_with_label(line) else kept).append(line)
@@ -60,7 +60,7 @@ def split_responsibility(item: Item, heads: dict) -> tuple[str, list[str]]:
     return body, clauses
 
 
-def has_responsibility(item: Item, heads: dict) -> bool:
+def has_responsibility(item: Item, heads: Heads) -> bool:
     """Whether an item names who is responsible in any of the forms the genre uses."""
     return bool(split_responsibility(item, heads)[1])
 
@@ -102,7 +102,7 @@ def _is_agency_list(content: str) -> bool:
     return all(looks_like_agency(part) for part in split_top(content))
 
 
-def _strip_stray_heading(body: str, heads: dict) -> str:
+def _strip_stray_heading(body: str, heads: Heads) -> str:
     """Drop a heading repeated at the end of a body by a scraping error (X10): …约谈。三、保障措施."""
     for path, head in heads.items():
         if len(path) == 1:

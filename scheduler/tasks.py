@@ -15,7 +15,7 @@ import re
 from dataclasses import replace
 from datetime import date
 
-from scheduler.clauses import has_responsibility, split_responsibility
+from scheduler.clauses import Heads, has_responsibility, split_responsibility
 from scheduler.model import AgencyRef, Deadline, Task
 from scheduler.names import split_names
 from scheduler.outline import Item, Outline, Row
@@ -74,7 +74,7 @@ class _Builder:
             self.carried = tuple(AgencyRef(name, "responsible") for name in self.names(carried, where))
         return rest
 
-    def responsibility(self, item: Item, heads: dict) -> tuple[str, list[AgencyRef], list[str]]:
+    def responsibility(self, item: Item, heads: Heads) -> tuple[str, list[AgencyRef], list[str]]:
         """An item's body, the agencies it names, and the time limits of its clauses; notes
         any carry-forward on the way, including a clause that ends with 下同 (its own units
         carry forward)."""
@@ -99,7 +99,7 @@ class _Builder:
                 return list(self.inherited[path[:depth]])
         return []
 
-    def item(self, item: Item, heads: dict, any_responsibility: bool) -> None:
+    def item(self, item: Item, heads: Heads, any_responsibility: bool) -> None:
         """One unit as a task, or set aside with a warning saying why (a goal, a means
         without a responsibility, an item with neither agency nor date)."""
         body, agencies, times = self.responsibility(item, heads)

@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from scheduler.clauses import has_responsibility, starts_with_label
+from scheduler.clauses import Heads, has_responsibility, starts_with_label
 from scheduler.outline import Item, Outline
 from scheduler.wording import fold, load
 
 
-def task_units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
+def task_units(outline: Outline, heads: Heads) -> list[tuple[Item, bool]]:
     """The items in order, each with whether it is read as a task unit (a leaf).
 
     Sub-points (1. 2. 3.) whose only responsibility is a 责任单位 line after the last
@@ -43,14 +43,14 @@ def task_units(outline: Outline, heads: dict) -> list[tuple[Item, bool]]:
     return units
 
 
-def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[bool], heads: dict) -> bool:
+def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[bool], heads: Heads) -> bool:
     if len(children) < 2 or not all(leaves) or has_responsibility(parent, heads):
         return False
     *first, last = children
     return any(starts_with_label(line) for line in last.lines) and not any(has_responsibility(child, heads) for child in first)
 
 
-def section_of(item: Item, heads: dict) -> str:
+def section_of(item: Item, heads: Heads) -> str:
     """goal, means or task: what the top-level section above an item is about."""
     goals, means = _sections()
     titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
