@@ -107,7 +107,7 @@ def test_killed_daemon_loses_nothing_and_resends_only_the_message_in_flight(
 
     trap.victim = first = Daemon(tmp_path, env=env)
     try:
-        assert first.process.wait(timeout=60) == -9
+        assert first.process.wait(timeout=180) == -9
     finally:
         first.kill()
     store = Store(url)
@@ -119,7 +119,7 @@ def test_killed_daemon_loses_nothing_and_resends_only_the_message_in_flight(
 
         second = Daemon(tmp_path, env=env)
         try:
-            wait_until(lambda: tally.distinct() >= agencies, timeout=90, what="every digest arriving")
+            wait_until(lambda: tally.distinct() >= agencies, timeout=300, what="every digest arriving")
             second.wait_for("daemon", "started")
             assert second.stop() == 0
         finally:

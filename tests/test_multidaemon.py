@@ -73,30 +73,31 @@ def test_one_leader_shares_the_sending_and_a_follower_takes_over_when_it_is_kill
         [leader] = [d for d in daemons if not d.logged("follows")]
         followers = [d for d in daemons if d is not leader]
 
-        wait_until(lambda: tally.distinct() >= AGENCIES // 3, timeout=60, what="a third of the mail")
+        wait_until(lambda: tally.distinct() >= AGENCIES // 3, timeout=180, what="a third of the mail")
         leader.kill()
         killed = time.monotonic()
         at_kill = set(tally.update())  # before reading what is recorded: followers go on
         held = {message_id(e.key, SENDER_DOMAIN) for e in app.store.entries(status=["claimed"]) if e.owner == leader.owner}
+        # delivered yet unrecorded, by the leader: what it had in flight when it died
         in_flight = (at_kill - {e.message_id for e in app.store.entries(status=["sent"])}) & held
 
         wait_until(lambda: any(d.logged("leads") for d in followers), timeout=30, what="a follower taking the lock")
         takeover = time.monotonic() - killed
-        wait_until(lambda: tally.distinct() >= AGENCIES, timeout=90, what="every digest arriving")
+        wait_until(lambda: tally.distinct() >= AGENCIES, timeout=300, what="every digest arriving")
         delivered = time.monotonic() - started
         [successor] = [d for d in followers if d.logged("leads")]
         successor.wait_for("daemon", "started")
         for daemon in followers:
             assert daemon.stop() == 0
+        senders = Counter(e.owner for e in app.store.entries(status=["sent"]))
+        counts = app.store.counts()
     finally:
         for daemon in daemons:
             daemon.kill()
+        app.store.dispose()
 
     got = tally.update()
     twice = {mid for mid, n in got.items() if n > 1}
-    senders = Counter(e.owner for e in app.store.entries(status=["sent"]))
-    counts = app.store.counts()
-    app.store.dispose()
     print(
         f"\n{count} daemons: {sum(got.values())} messages for {AGENCIES} digests, {len(twice)} twice,"
         f" {len(in_flight)} in flight and {len(held)} claimed by the leader at the kill;"
@@ -104,7 +105,7 @@ def test_one_leader_shares_the_sending_and_a_follower_takes_over_when_it_is_kill
     )
     assert set(got) == expected_ids(AGENCIES, year=now.year)
     assert counts["sent"] == AGENCIES and counts["claimed"] == counts["failed"] == counts["dead"] == 0
-    assert twice <= in_flight <= held and len(in_flight) <= 1 and max(got.values()) <= 2
+    assert twice <= in_flight and len(in_flight) <= 1 and max(got.values()) <= 2
     assert set(senders) == {d.owner for d in daemons}  # every daemon took a share
-    assert not leader.logged("follows") and all(not d.logged("leads") for d in followers if d is not successor)
+    assert leader.logged("leads") and not leader.logged("follows") and all(not d.logged("leads") for d in followers if d is not successor)
     assert takeover <= TAKEOVER
