@@ -4,9 +4,12 @@ The log decides, never the scheduler: rows are claimed with a lease in one
 transaction, rendered at send time (so a template fix or a corrected address applies
 to everything still queued), handed to the backend, and recorded as sent with a
 Message-ID derived from their key. A crash between send and record resends the same
-Message-ID; an expired lease puts the row back. Transient failures retry with
-exponential backoff and jitter; permanent ones go dead with the reason; rows older
-than their catch-up window are skipped, not sent late.
+Message-ID; an expired lease puts the row back. Each batch is leased from its own
+claim, and a row is started only while its lease outlasts one send (the SMTP
+timeout), so no other dispatcher can take a row while it is being sent: a lease must
+be longer than that timeout. Transient failures retry with exponential backoff and
+jitter; permanent ones go dead with the reason; rows older than their catch-up
+window are skipped, not sent late.
 """
 
 from __future__ import annotations
