@@ -54,6 +54,7 @@ _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", 
 _BARE_YEAR = re.compile(r"\d{4}年度?")
 _PAST_WINDOW = 12  # characters after a bare year in which a past marker makes it a fact
 _TITLE_MARKS = (("《", "》"), ("〈", "〉"))
+_DATED = ("deadline", "multi")  # the kinds with dates: a hedge (力争, 左右) qualifies them, a multi gathers them
 _CLAUSE_ENDS = "。;!?\n"
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
@@ -158,10 +159,10 @@ def normalize(
     A cell or clause with two dated phrases (到2017年、2018年底…分别达) is one obligation
     with two milestones, so they come back together rather than the first alone.
     """
-    found = find_deadlines(text, base, add_workdays=add_workdays, lexicon_path=lexicon_path)
+    found = _grammar(lexicon_path).find(text, base, add_workdays or _weekdays)
     if len(found) == 1:
         return found[0]
-    dated = [d for d in found if d.kind in ("deadline", "multi")]
+    dated = [d for d in found if d.kind in _DATED]
     dates = tuple(dict.fromkeys(day for d in dated for day in (d.dates or (d.date,))))
     if len(dates) > 1:
         start, end = dated[0].start, dated[-1].end
@@ -723,23 +724,11 @@ class _Grammar:
                 continue
             done = -neg_end
             a, b = cleaned.span(start, -neg_end)
-            hedged = result.kind in ("deadline", "multi") and (
+            hedged = result.kind in _DATED and (
                 any(map(m.group, self.hedges[priority])) or self.hedges_after.match(clean, -neg_end) is not None
             )
-            found.append(
-                Deadline(
-                    text[a:b],
-                    a,
-                    b,
-                    result.kind,
-                    date=result.date,
-                    precision=result.precision,
-                    dates=result.dates,
-                    rrule=result.rrule,
-                    hedged=hedged,
-                    reason=result.reason,
-                )
-            )
+            kind, day, precision, rrule, reason, dates = result
+            found.append(Deadline(text[a:b], a, b, kind, day, dates, precision, rrule, hedged, reason))
         return found
 
     # -- matches that bind nothing -------------------------------------------------------
@@ -747,11 +736,9 @@ class _Grammar:
     def _compared_or_cited(self, m: re.Match[str]) -> bool:
         """比2015年, 2015年的基础上: a year compared with; 《…2016年重点工作任务》: a year cited."""
         clean, start = m.string, m.start()
-        return (
-            clean.endswith(self.baselines_before, max(0, start - 4), start)
-            or self.baselines_after.match(clean, m.end()) is not None
-            or self._cited(m)
-        )
+        if clean.endswith(self.baselines_before, max(0, start - 4), start) or self.baselines_after.match(clean, m.end()):
+            return True
+        return self._cited(m)
 
     @staticmethod
     def _cited(m: re.Match[str]) -> bool:

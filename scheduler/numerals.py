@@ -22,14 +22,17 @@ _DROPPED = r"[ \t\u00a0\u3000“”‘’\"'「」『』]+"
 
 
 class Cleaned(NamedTuple):
-    """A cleaned copy of a text; ``starts``/``ends`` give each character's source span."""
+    """A cleaned copy of a text; ``starts``/``ends`` give each character's source span, or
+    are ``None`` when the copy is the text itself (the common case)."""
 
     text: str
-    starts: Sequence[int]
-    ends: Sequence[int]
+    starts: Sequence[int] | None = None
+    ends: Sequence[int] | None = None
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text of ``self.text[start:end]`` (``end > start``)."""
+        if self.starts is None or self.ends is None:
+            return start, end
         return self.starts[start], self.ends[end - 1]
 
 
@@ -80,10 +83,10 @@ class Numerals:
     def clean(self, text: str) -> Cleaned:
         """The copy of ``text`` the patterns read, with the source span of each character."""
         if self._dirty.search(text) is None:
-            return Cleaned(text, range(len(text)), range(1, len(text) + 1))
+            return Cleaned(text)
         text = text.translate(self._table)  # one character for one: spans are unchanged
-        if self._pattern.search(text) is None:  # the common case: nothing changes length
-            return Cleaned(text, range(len(text)), range(1, len(text) + 1))
+        if self._pattern.search(text) is None:  # nothing changes length
+            return Cleaned(text)
         parts: list[str] = []
         starts: list[int] = []
         ends: list[int] = []
