@@ -69,7 +69,9 @@ def dispatch(
         return result
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
-    margin = config.smtp.timeout if config.mail_backend == "smtp" and config.smtp else 0  # longest wait of a send
+    # The longest a send may wait: the SMTP timeout, or half the lease when the config
+    # (wrongly) makes the lease shorter, so a batch still sends more than one row.
+    margin = min(config.smtp.timeout, config.lease / 2) if config.mail_backend == "smtp" and config.smtp else 0
     started = monotonic()
     states: dict[str, TaskState] | None = None
     while budget is None or result.sent < budget:

@@ -89,10 +89,17 @@ class Daemon:
         """Whether a line read so far holds every word (without consuming the queue)."""
         return any(all(word in line for word in words) for line in list(self.log))
 
+    def exit_status(self, timeout: float) -> int:
+        """Wait for the process to end; fail with the last log lines if it does not."""
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"the daemon still runs after {timeout}s; it last logged:\n{''.join(self.log[-5:])}")
+
     def stop(self) -> int:
         """SIGTERM, then the exit status (a leader or a follower alike)."""
         self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=60)
+        return self.exit_status(60)
 
     def kill(self) -> None:
         """SIGKILL (a no-op once it has exited): no handler runs, nothing is cleaned up."""

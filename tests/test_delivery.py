@@ -99,7 +99,7 @@ def test_killed_daemon_loses_nothing_and_resends_only_the_message_in_flight(
     agencies = 2000
     now = wall_clock()
     url = f"sqlite:///{tmp_path / 'duban.db'}"
-    load_workspace(tmp_path, database_url=url, server=smtp_server, agencies=agencies, now=now, schedule={"lease": 2})
+    load_workspace(tmp_path, database_url=url, server=smtp_server, agencies=agencies, now=now, schedule={"lease": 10, "batch": 20})
     env = {PASSWORD_ENV: smtp_server.password}
     started = time.monotonic()
     smtp_server.envelopes = trap = KillOnReceipt(at=agencies // 3)
@@ -107,7 +107,7 @@ def test_killed_daemon_loses_nothing_and_resends_only_the_message_in_flight(
 
     trap.victim = first = Daemon(tmp_path, env=env)
     try:
-        assert first.process.wait(timeout=180) == -9
+        assert first.exit_status(180) == -9
     finally:
         first.kill()
     store = Store(url)

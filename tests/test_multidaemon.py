@@ -34,7 +34,7 @@ from tests.daemons import (
 from tests.smtpserver import SMTPServer
 
 AGENCIES = 2000
-LEASE = 6  # seconds: short, so the dead leader's rows return within the test
+LEASE = 10  # seconds: short, so the dead leader's rows return soon, yet over the SMTP timeout (5)
 INTERVAL = 1  # dispatch_interval: how often followers retry the lock
 # A follower retries the lock every INTERVAL, even mid-backlog; the rest is slack for
 # the message in flight, the batch handed back and a loaded two-core machine.
