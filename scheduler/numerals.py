@@ -18,7 +18,8 @@ _WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _WIDTH.update({ord(c): "-" for c in "—–―－‐‑~～〜"})
 # Removed from the copy: spaces inside phrases (scraped text) and quotation marks
 # around plan periods (“十三五”期间).
-_DROPPED = r"[ \t\u00a0\u3000“”‘’\"'「」『』]+"
+_DROPPED_CHARS = r" \t\u00a0\u3000“”‘’\"'「」『』"
+_DROPPED = f"[{_DROPPED_CHARS}]+"
 
 
 class Cleaned(NamedTuple):
@@ -62,9 +63,10 @@ class Numerals:
         before = "|".join(re.escape(word) for word in counted)
         self._pattern = re.compile(rf"(?P<num>{run})(?=[ \t\u3000]*(?:{before}))|(?P<drop>{_DROPPED})")
         # What a text needs for its copy to differ: a character to fold, a Chinese numeral
-        # before a counted word, or one to drop. Most texts hold none, and one search of
-        # this (a set of characters first, so a fast scan) spares them the rest.
+        # before a counted word, or one to drop. Most texts hold none of the characters
+        # these start with, which one set of characters finds by a fast scan.
         folded = re.escape("".join(map(chr, self._table)))
+        self._suspect = re.compile(rf"[{folded}{re.escape(chinese)}{_DROPPED_CHARS}]")
         self._dirty = re.compile(rf"[{folded}]|[{re.escape(chinese)}][{re.escape(chars)}]*[ \t\u3000]*(?:{before})|{_DROPPED}")
 
     def value(self, numeral: str) -> int:
@@ -82,7 +84,7 @@ class Numerals:
 
     def clean(self, text: str) -> Cleaned:
         """The copy of ``text`` the patterns read, with the source span of each character."""
-        if self._dirty.search(text) is None:
+        if self._suspect.search(text) is None or self._dirty.search(text) is None:
             return Cleaned(text)
         text = text.translate(self._table)  # one character for one: spans are unchanged
         if self._pattern.search(text) is None:  # nothing changes length
