@@ -346,6 +346,7 @@ def log_row(entry: LogEntry, tz: tzinfo) -> dict[str, Any]:
         "status": entry.status,
         "rule": entry.rule,
         "attempts": entry.attempts,
+        "retry_at": entry.retry_at.astimezone(tz) if entry.retry_at else None,
         "sent_at": entry.sent_at.astimezone(tz) if entry.sent_at else None,
         "message_id": entry.message_id,
         "error": entry.error,
@@ -370,7 +371,7 @@ def cmd_sent(args: argparse.Namespace) -> None:
     tz = app.config.timezone
     since = datetime.combine(args.since, time.min, tz) if args.since else None
     entries = app.store.entries(status=args.status or ("sent",), since=since, agency=args.agency)
-    columns = ("sent_at", "kind", "agency", "task", "status", "attempts", "message_id", "error")
+    columns = ("sent_at", "kind", "agency", "task", "status", "attempts", "retry_at", "message_id", "error")
     output.emit([log_row(e, tz) for e in entries], args.format, sys.stdout, columns=columns)
 
 

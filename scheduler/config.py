@@ -35,6 +35,7 @@ CONFIG_ENV = "DUBAN_CONFIG"
 BACKENDS = ("smtp", "file", "console")
 SECURITIES = ("ssl", "starttls", "none")
 TEMPLATE_NAMES = ("reminder", "due", "overdue", "escalation", "digest")
+DEFAULT_LEASE = 300  # seconds
 
 # Every section and key the file may hold, with its type; anything else is a typo
 # that would otherwise be silently ignored.
@@ -172,6 +173,12 @@ def _build(path: Path, data: dict[str, Any]) -> Config:
         if smtp_settings is None:
             raise ConfigError(f"{path}: [mail] backend is smtp but there is no [mail.smtp] section.")
         smtp_settings.password()
+        lease = schedule.get("lease", DEFAULT_LEASE)
+        if lease <= 2 * smtp_settings.timeout:
+            raise ConfigError(
+                f"{path}: [schedule] lease ({lease} s) must exceed twice [mail.smtp] timeout "
+                f"({smtp_settings.timeout:g} s), or a slow send could be claimed and sent again by another daemon."
+            )
 
     return Config(
         path=path,
@@ -186,7 +193,7 @@ def _build(path: Path, data: dict[str, Any]) -> Config:
         rules=_strings(path, "schedule", "rules", schedule.get("rules", ["rules/reminders.toml"])),
         dispatch_interval=_positive(path, "schedule", "dispatch_interval", schedule.get("dispatch_interval", 60)),
         replan_interval=_positive(path, "schedule", "replan_interval", schedule.get("replan_interval", 3600)),
-        lease=_positive(path, "schedule", "lease", schedule.get("lease", 300)),
+        lease=_positive(path, "schedule", "lease", schedule.get("lease", DEFAULT_LEASE)),
         batch=_positive(path, "schedule", "batch", schedule.get("batch", 200)),
         max_attempts=_positive(path, "schedule", "max_attempts", schedule.get("max_attempts", 8)),
         retry_base=_positive(path, "schedule", "retry_base", schedule.get("retry_base", 60)),

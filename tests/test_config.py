@@ -106,6 +106,16 @@ def test_smtp_password_comes_from_the_environment(tmp_path: Path, monkeypatch: p
     assert "s3cret" not in repr(config)
 
 
+def test_lease_must_outlast_smtp_sends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TEST_DUBAN_PW", "s3cret")
+    text = MINIMAL.replace('backend = "file"', 'backend = "smtp"').replace("[schedule]", "[schedule]\nlease = 60") + (
+        "[mail.smtp]\nhost = 'localhost'\npassword_env = 'TEST_DUBAN_PW'\ntimeout = 30\n"
+    )
+    with pytest.raises(ConfigError, match=r"lease \(60 s\) must exceed twice \[mail.smtp\] timeout \(30 s\)"):
+        configuration.load(write(tmp_path, text))
+    assert configuration.load(write(tmp_path, text.replace("lease = 60", "lease = 61"))).lease == 61
+
+
 def test_calendar_overrides_are_dates(tmp_path: Path) -> None:
     text = MINIMAL + "[calendar]\nextra_workdays = [2031-02-08]\nextra_holidays = [2031-05-05]\n"
     config = configuration.load(write(tmp_path, text))
