@@ -53,9 +53,11 @@ _LIST_WORDS = tuple(f"{c}{sep}" for c in "0123456789" for sep in "、和及")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _BARE_YEAR = re.compile(r"\d{4}年度?")
 _PAST_WINDOW = 12  # characters after a bare year in which a past marker makes it a fact
-_TITLE_MARKS = (("《", "》"), ("〈", "〉"))
+# A title opened and not yet closed: what comes next is inside it (《…2016年重点工作任务》).
+_OPEN_TITLE = re.compile(r"《[^》]*\Z|〈[^〉]*\Z")
 _DATED = ("deadline", "multi")  # the kinds with dates: a hedge (力争, 左右) qualifies them, a multi gathers them
 _CLAUSE_ENDS = "。;!?\n"
+_CLAUSE_END = re.compile(f"[{_CLAUSE_ENDS}]")
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 # A duration's unit in days or months; 半年 is six months, 半月 fifteen days.
@@ -403,11 +405,13 @@ class _Grammar:
             _Rule(tuple(lex.no_date), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date, self._cited),
             _Rule(tuple(f"{d}年" for d in "0123456789"), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year, limit),
         ]
-        # Overlapping, so that a word inside another (内 in 规定时限内) is found too. At each
-        # position the longest word is found, so a word brings in the rules of every needed
-        # word it begins with (7 in 7年).
+        # Overlapping, so that a word inside another (内 in 规定时限内) is found too: each
+        # match is one character that can begin a word, and the lookbehind reads the longest
+        # word from there; the character first lets the engine skip to such characters fast.
+        # A word brings in the rules of every needed word it begins with (7 in 7年).
         needs = {word: i for i, rule in enumerate(self.rules) for word in rule.needs}
-        self.needed = re.compile(f"(?=({_alt(needs)}))")
+        firsts = re.escape("".join(sorted({word[0] for word in needs})))
+        self.needed = re.compile(f"[{firsts}](?<=(?=({_alt(needs)})).)", re.DOTALL)
         self.rules_needing = {
             word: frozenset(i for i, rule in enumerate(self.rules) for w in rule.needs if word.startswith(w))
             for word in needs
@@ -736,17 +740,15 @@ class _Grammar:
     def _compared_or_cited(self, m: re.Match[str]) -> bool:
         """比2015年, 2015年的基础上: a year compared with; 《…2016年重点工作任务》: a year cited."""
         clean, start = m.string, m.start()
-        if clean.endswith(self.baselines_before, max(0, start - 4), start) or self.baselines_after.match(clean, m.end()):
-            return True
-        return self._cited(m)
+        return (
+            clean.endswith(self.baselines_before, max(0, start - 4), start)
+            or self.baselines_after.match(clean, m.end()) is not None
+            or self._cited(m)
+        )
 
     @staticmethod
     def _cited(m: re.Match[str]) -> bool:
-        clean, start = m.string, m.start()
-        for opening, closing in _TITLE_MARKS:
-            if opening in clean and clean.rfind(opening, 0, start) > clean.rfind(closing, 0, start):
-                return True
-        return False
+        return _OPEN_TITLE.search(m.string, 0, m.start()) is not None
 
     def _past_fact(self, m: re.Match[str]) -> bool:
         """2020年全市累计投入: a bare year whose clause reports what happened."""
@@ -755,8 +757,9 @@ class _Grammar:
         if not _BARE_YEAR.fullmatch(m.group()):
             return False
         clean, end = m.string, m.end()
-        clause_end = min((i for i in (clean.find(mark, end) for mark in _CLAUSE_ENDS) if i >= 0), default=len(clean))
-        return self.past_after.search(clean, end, min(clause_end, end + _PAST_WINDOW)) is not None
+        clause_end = _CLAUSE_END.search(clean, end)
+        window_end = min(len(clean) if clause_end is None else clause_end.start(), end + _PAST_WINDOW)
+        return self.past_after.search(clean, end, window_end) is not None
 
     def _procedure(self, m: re.Match[str]) -> bool:
         """受理后20个工作日内办结: the processing limit of a procedure, not a deadline of the plan."""
