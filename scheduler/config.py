@@ -174,9 +174,9 @@ def _build(path: Path, data: dict[str, Any]) -> Config:
             raise ConfigError(f"{path}: [mail] backend is smtp but there is no [mail.smtp] section.")
         smtp_settings.password()
         lease = schedule.get("lease", DEFAULT_LEASE)
-        if lease <= 2 * smtp_settings.timeout:
+        if lease <= smtp_settings.timeout:
             raise ConfigError(
-                f"{path}: [schedule] lease ({lease} s) must exceed twice [mail.smtp] timeout "
+                f"{path}: [schedule] lease ({lease} s) must exceed [mail.smtp] timeout "
                 f"({smtp_settings.timeout:g} s), or a slow send could be claimed and sent again by another daemon."
             )
 

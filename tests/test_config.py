@@ -108,12 +108,12 @@ def test_smtp_password_comes_from_the_environment(tmp_path: Path, monkeypatch: p
 
 def test_lease_must_outlast_smtp_sends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TEST_DUBAN_PW", "s3cret")
-    text = MINIMAL.replace('backend = "file"', 'backend = "smtp"').replace("[schedule]", "[schedule]\nlease = 60") + (
+    text = MINIMAL.replace('backend = "file"', 'backend = "smtp"').replace("[schedule]", "[schedule]\nlease = 30") + (
         "[mail.smtp]\nhost = 'localhost'\npassword_env = 'TEST_DUBAN_PW'\ntimeout = 30\n"
     )
-    with pytest.raises(ConfigError, match=r"lease \(60 s\) must exceed twice \[mail.smtp\] timeout \(30 s\)"):
+    with pytest.raises(ConfigError, match=r"lease \(30 s\) must exceed \[mail.smtp\] timeout \(30 s\)"):
         configuration.load(write(tmp_path, text))
-    assert configuration.load(write(tmp_path, text.replace("lease = 60", "lease = 61"))).lease == 61
+    assert configuration.load(write(tmp_path, text.replace("lease = 30", "lease = 31"))).lease == 31
 
 
 def test_calendar_overrides_are_dates(tmp_path: Path) -> None:
