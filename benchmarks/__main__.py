@@ -10,7 +10,7 @@ shortens the idle and dispatch runs. Plan, replan and the daemon's day run on th
 largest size (``--sizes``, ``--day-documents``).
 PostgreSQL figures need a server at ``$DUBAN_BENCH_POSTGRES`` (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test); the run creates and drops a
-database ``duban_bench`` on it, and skips PostgreSQL with a note when none answers.
+database ``duban_bench_<pid>`` on it, and skips PostgreSQL with a note when none answers.
 docs/BENCHMARKS.md has the figures of the last full run and what they mean.
 """
 
@@ -144,7 +144,7 @@ def daemon_figures(corpus, kinds, day_documents: int, *, idle: float) -> list:
     """Start-up and idle of ``duban run`` on small and larger corpora; a simulated day on the largest."""
     rows, day_rows, targets = [], [], []
     directory = corpus.directory
-    for size in (10, min(day_documents, 1_000)):
+    for size in sorted({10, min(day_documents, 1_000)}):
         for kind in kinds:
             subset = directory / f"daemon-{size}"
             write_corpus(subset, size)

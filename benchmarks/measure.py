@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 POSTGRES_SERVER = os.environ.get("DUBAN_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-BENCH_DATABASE = "duban_bench"
+BENCH_DATABASE = f"duban_bench_{os.getpid()}"  # two runs at once never share one
 # The benchmarks' "now": mid-2025, when the generated plans (issued 2019-2025) have
 # deadlines past, due and ahead, so every rule of the default set has work to do.
 NOW = datetime(2025, 7, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
