@@ -14,6 +14,7 @@ variable, read only when the SMTP backend is built.
 
 from __future__ import annotations
 
+import glob
 import os
 import tomllib
 from collections.abc import Mapping
@@ -120,17 +121,17 @@ class Config:
         return self.path.parent
 
     def document_paths(self) -> list[Path]:
-        """The watched documents, globs expanded relative to the config file, sorted."""
-        found: set[Path] = set()
-        for pattern in self.documents:
-            found.update(p for p in self.root.glob(pattern) if p.is_file())
-        return sorted(found)
+        """The watched documents, sorted."""
+        return self._expand(self.documents)
 
     def rule_paths(self) -> list[Path]:
-        found: set[Path] = set()
-        for pattern in self.rules:
-            found.update(p for p in self.root.glob(pattern) if p.is_file())
-        return sorted(found)
+        """The rule files, sorted."""
+        return self._expand(self.rules)
+
+    def _expand(self, patterns: tuple[str, ...]) -> list[Path]:
+        """Files matching glob patterns, relative to the config file unless absolute."""
+        found = {Path(p) for pattern in patterns for p in glob.glob(str(self.root / pattern), recursive=True)}
+        return sorted(p for p in found if p.is_file())
 
 
 def locate(explicit: str | None) -> Path:

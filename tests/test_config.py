@@ -51,6 +51,13 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     assert config.document_paths() == [tmp_path / "docs" / "a.txt"]
 
 
+def test_absolute_patterns_are_taken_as_they_are(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "b.txt").write_text("x", encoding="utf-8")
+    text = MINIMAL.replace('paths = ["docs/*.txt"]', f'paths = ["{tmp_path}/elsewhere/*.txt"]')
+    assert configuration.load(write(tmp_path, text)).document_paths() == [tmp_path / "elsewhere" / "b.txt"]
+
+
 def test_locate_prefers_option_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DUBAN_CONFIG", "/etc/duban.toml")
     assert configuration.locate("mine.toml") == Path("mine.toml")
