@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CATCH_UP = "catch-up: its window closed before it could be sent"
+
 
 @dataclass
 class DispatchResult:
@@ -67,6 +69,8 @@ def dispatch(
     result = DispatchResult()
     if app.rules.is_quiet(now.astimezone(config.timezone).time()):
         return result
+    if keys is None:
+        result.skipped += app.store.skip_expired(now=now, reason=CATCH_UP)
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
     # The longest a send may wait: the SMTP timeout, or half the lease when the config

@@ -630,3 +630,16 @@ def test_the_database_itself_refuses_to_change_a_sent_row(
         with store.engine.begin() as connection:
             connection.execute(statement)
     assert store.entries() == sent
+
+
+def test_skip_expired_records_stale_rows_in_one_statement(store: Store) -> None:
+    stale = note(1, hours=-48, expires_at=NOW - timedelta(hours=1))
+    fresh = note(2, hours=-1, expires_at=NOW + timedelta(hours=1))
+    open_ended = note(3, hours=-48)
+    store.reconcile([stale, fresh, open_ended], now=NOW)
+    assert store.skip_expired(now=NOW, reason="catch-up: too late") == 1
+    entries = by_key(store)
+    assert (entries[stale.key].status, entries[stale.key].reason) == ("skipped", "catch-up: too late")
+    assert entries[fresh.key].status == entries[open_ended.key].status == "planned"
+    assert sorted(claim(store)) == sorted([fresh.key, open_ended.key])
+    assert store.skip_expired(now=NOW, reason="again") == 0

@@ -95,6 +95,11 @@ class Store:
         with writing(self.engine) as connection:
             return log.reconcile(connection, notifications, now=now, complete=False)
 
+    def skip_expired(self, *, now: datetime, reason: str) -> int:
+        """Skip, in one statement, every claimable row whose catch-up window has closed."""
+        with writing(self.engine) as connection:
+            return log.skip_expired(connection, now=now, reason=reason)
+
     def claim_due(
         self,
         *,
