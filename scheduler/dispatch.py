@@ -69,8 +69,9 @@ def dispatch(
     result = DispatchResult()
     if app.rules.is_quiet(now.astimezone(config.timezone).time()):
         return result
-    if keys is None:
-        result.skipped += app.store.skip_expired(now=now, reason=CATCH_UP)
+    # Rows past their catch-up window are recorded as skipped up front, in one
+    # statement, so no claimed row is ever stale at ``now``.
+    result.skipped += app.store.skip_expired(now=now, reason=CATCH_UP)
     budget = _budget(config.rate_limit, config.dispatch_interval)
     lease = timedelta(seconds=config.lease)
     # The longest a send may wait: the SMTP timeout, or half the lease when the config
@@ -100,11 +101,6 @@ def dispatch(
                 # take it: the batch outlasted its lease. Give the rest back and claim anew.
                 result.released += _release(app, entries[index:], owner=owner)
                 break
-            if entry.expires_at is not None and now > entry.expires_at:
-                reason = f"catch-up: planned for {entry.planned_at.isoformat()}, past its window ({entry.expires_at.isoformat()})"
-                app.store.mark_skipped(entry.key, owner=owner, reason=reason)
-                result.skipped += 1
-                continue
             try:
                 _send_one(app, backend, entry, states, now=now, owner=owner, result=result)
             except LeaseLost as exc:
