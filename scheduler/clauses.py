@@ -12,6 +12,8 @@ text is what is to be done and its clauses are read once, by
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 
 from scheduler.names import looks_like_agency, split_top
@@ -27,9 +29,30 @@ _BRACKET = re.compile(r"[(〔](?:[^()〔〕]|\([^()]*\))*[)〕]")
 _OPEN = "(〔["
 _CLOSE = ")〕]"
 
-# Every item's path with its heading: a heading repeated at the end of a body by a
-# scraping error (X10) is recognised by it, and sections by their titles.
-Heads = dict[tuple[str, ...], str]
+# Words that make a bracket after a sentence an explanation, not a list of agencies.
+_NOT_A_LIST = re.compile(r"(?:以下简称|简称|含|包括|即|如)")
+
+
+@dataclass(frozen=True, slots=True)
+class Heads:
+    """Every item's heading by its path: sections are known by their titles, and a
+    heading repeated at the end of a body by a scraping error (X10) by its own.
+
+    ``strays`` are the top-level headings as such an error writes them (三、保障措施),
+    made once per plan, so checking a body does not go through every item of the plan.
+    """
+
+    by_path: dict[tuple[str, ...], str]
+    strays: tuple[str, ...]
+
+    @classmethod
+    def of(cls, items: Iterable[Item]) -> Heads:
+        by_path = {item.path: item.head for item in items}
+        return cls(by_path, tuple(f"{path[0]}、{head}" for path, head in by_path.items() if len(path) == 1))
+
+    def get(self, path: tuple[str, ...]) -> str:
+        """The heading of the item at ``path``; empty for a path no item has."""
+        return self.by_path.get(path, "")
 
 
 def split_responsibility(item: Item, heads: Heads) -> tuple[str, list[str]]:
@@ -53,7 +76,7 @@ def split_responsibility(item: Item, heads: Heads) -> tuple[str, list[str]]:
     if inline is not None:
         clauses.insert(0, body[inline:].strip(" 。"))
         body = body[:inline].rstrip()
-    by = _BY.search(body)
+    by = _BY.search(body) if "由" in body else None
     if by:
         clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
         body = (body[: by.start()] + body[by.end() :]).strip()
@@ -97,18 +120,16 @@ def _trailing_bracket(text: str) -> tuple[int, str] | None:
 
 def _is_agency_list(content: str) -> bool:
     """A bare list of agencies in brackets after a sentence (R10 without a label): (市卫健委、财政局)."""
-    if re.match(r"(?:以下简称|简称|含|包括|即|如)", content):
+    if _NOT_A_LIST.match(content):
         return False
     return all(looks_like_agency(part) for part in split_top(content))
 
 
 def _strip_stray_heading(body: str, heads: Heads) -> str:
     """Drop a heading repeated at the end of a body by a scraping error (X10): …约谈。三、保障措施."""
-    for path, head in heads.items():
-        if len(path) == 1:
-            stray = f"{path[0]}、{head}"
-            if body.endswith(stray) and len(body) > len(stray):
-                return body[: -len(stray)].rstrip()
+    for stray in heads.strays:
+        if body.endswith(stray) and len(body) > len(stray):
+            return body[: -len(stray)].rstrip()
     return body
 
 

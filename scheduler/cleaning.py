@@ -25,19 +25,28 @@ _WIDTH = (
     | {0x3220 + n: f"({digit})" for n, digit in enumerate("一二三四五六七八九十")}
 )
 
+# Runs of the characters _WIDTH changes. str.translate looks every character of a text
+# up in the table, which costs more than the rest of cleaning together; only these runs
+# need it.
+_WIDE = re.compile("[" + "".join(map(re.escape, map(chr, _WIDTH))) + "]+")
+
 # Pinyin injected after characters by some sites (X4): 責(zé)任單位, 城鄉(xiāng).
 _PINYIN = re.compile(r"\((?=[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹ])[a-zāáǎàēéěèīíǐìōóǒòūúǔùüǖǘǚǜńňǹ]{1,7}\)")
 
-# A year run into its month (X2): 20176月 → 2017年6月, 20173月29 → 2017年3月29.
-_YEAR_MONTH = re.compile(r"(?<!\d)((?:19|20)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
+# A year run into its month (X2): 20176月 → 2017年6月, 20173月29 → 2017年3月29. No digit
+# stands before the year; that is asked after its 19 or 20 (?<!\d..), since a pattern
+# that starts with a lookbehind is tried at every character of the text.
+_YEAR_MONTH = re.compile(r"((?:19|20)(?<!\d..)\d{2})(?=(?:0?[1-9]|1[0-2])月)")
 
 # Bopomofo and box-drawing characters, never written in a plan: the mark of GBK text
 # decoded one byte off (X5), and the item marker it hides.
 _MOJIBAKE = re.compile(r"[\u3100-\u312f\u2500-\u257f]")
 _MARKER_START = re.compile(r"^(?:[(][一二三四五六七八九十]+[)]|[一二三四五六七八九十]+、|\d{1,2}[.、])")
 
-# Lines that carry nothing: table rules (|, ---) and PDF page numbers (— 3 —, -3-).
+# Lines that carry nothing: table rules (|, ---) and PDF page numbers (— 3 —, -3-); such
+# a line is empty or starts with one of _RULE_START.
 _RULE = re.compile(r"[|｜\s]*|[-—_=\s]+|[-—]\s*\d{1,3}\s*[-—]")
+_RULE_START = frozenset("|｜-—_=")
 
 # A PDF page header spliced into the text (X6): 许昌市人民政府文件许政〔2020〕21号.
 _PAGE_HEADER = re.compile(
@@ -48,19 +57,27 @@ _PAGE_HEADER = re.compile(
 def clean_lines(text: str) -> list[str]:
     """The plan's lines, cleaned of width variants, pinyin, run-together dates and web chrome."""
     text = text.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\t", " ").replace('\\"', '"')
-    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", _PAGE_HEADER.sub("", text.translate(_WIDTH))))
+    text = _WIDE.sub(_narrow, text)
+    if "文件" in text:  # every page header has it
+        text = _PAGE_HEADER.sub("", text)
+    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", text))
     chrome, footer = _web_page()
+    damaged = _MOJIBAKE.search(text) is not None
     lines = []
     for raw in text.split("\n"):
-        raw = _realigned(raw) if _MOJIBAKE.search(raw[:6]) else raw
+        raw = _realigned(raw) if damaged and _MOJIBAKE.search(raw[:6]) else raw
         cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
         line = CELL.join(cells).strip()
-        if _RULE.fullmatch(line) or chrome.match(line):
+        if ((not line or line[0] in _RULE_START) and _RULE.fullmatch(line)) or chrome.match(line):
             continue
         if footer.match(line):
             break
         lines.append(line)
     return lines
+
+
+def _narrow(run: re.Match[str]) -> str:
+    return run.group().translate(_WIDTH)
 
 
 def _realigned(line: str) -> str:

@@ -42,8 +42,13 @@ _ISSUER_FIELD = re.compile(r"(?:发布机构|发文机关)\s*[:|]?\s*([\u4e00-\u
 # An administrative area in an issuer's name, and the body that follows it.
 _ADMIN_UNIT = re.compile(r".+?(?:自治区|自治州|特别行政区|省|市|区|區|县|縣|旗|州(?![市]))")
 _ISSUER_BODY = re.compile(r"(?:人民政府|政府|党委|委员会|办公室|办公厅|管委会).*$")
+# What two printings of one title may differ by: spaces, 《》 and 的.
+_TITLE_NOISE = re.compile(r"[\s《》的]")
+# The characters a date line may start with (see parse_date_line).
+_DATE_START = frozenset("{〇○零一二三四五六七八九")
 # A plan period in a title: 2018—2020年.
 _PLAN_YEAR = re.compile(r"((?:19|20)\d{2})\s*[-—–~至]\s*(?:19|20)\d{2}\s*年")
+_YEAR = re.compile(r"((?:19|20)\d{2})年")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +97,7 @@ def plan_start(lines: list[str], title: str | None) -> int | None:
 
 
 def _comparable(title: str) -> str:
-    return re.sub(r"[\s《》的]", "", title)
+    return _TITLE_NOISE.sub("", title)
 
 
 def _plan_title(head: list[str]) -> str | None:
@@ -137,6 +142,8 @@ def parse_date_line(line: str) -> date | None:
     201999, 20171116, { 2017 6 23.
     """
     line = line.strip()
+    if not line or not (line[0].isdecimal() or line[0] in _DATE_START):
+        return None
     for pattern in (_SIGNATURE_DATE, _CN_DATE):
         match = pattern.match(line)
         if match:
@@ -178,5 +185,5 @@ def jurisdiction(issuer: str) -> str | None:
 
 def plan_year(title: str | None, text: str) -> date | None:
     """The base of year-less deadlines when the issue date is missing: the plan period's start."""
-    match = _PLAN_YEAR.search(title or "") or re.search(r"((?:19|20)\d{2})年", text)
+    match = _PLAN_YEAR.search(title or "") or _YEAR.search(text)
     return date(int(match.group(1)), 1, 1) if match else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 # Endings of a government department's name: a bare member with one of these inherits
 # the prefix (市, 区, 漳州市 …) of the member before it.
@@ -65,6 +66,14 @@ _ALIAS = re.compile(r"[(（](?:[^()（）]*(?:办|委|局|部门|厅|中心)|(?:
 
 _SEPARATORS = "、,;，；及/"
 
+# Brackets, inside which separators do not split: the 、 of 各县(市、区)人民政府.
+_OPENING = "(（〔["
+_CLOSING = ")）〕]"
+
+# A trailing bracket of a cell (an alias or a note), and what never stands in a name.
+_TRAILING_BRACKET = re.compile(r"[(（][^()（）]*[)）]$")
+_NOT_IN_NAME = re.compile(r"[。;；:：%\d]")
+
 # Endings of anything a plan names as responsible: departments, governments, institutions.
 _AGENCY_END = re.compile(
     r"(?:委员会|委|局|办公室|办|辦|厅|廳|部门|部門|部|中心|署|处|政府|管委会|管委會|党工委|办事处|协会|協會|"
@@ -85,25 +94,34 @@ class NameList:
 
 def looks_like_agency(text: str) -> bool:
     """Whether a short text reads as one agency name (a table cell, a bracket's list member)."""
-    name = re.sub(r"[(（][^()（）]*[)）]$", "", text.strip())
-    return 3 <= len(name) <= 30 and not re.search(r"[。;；:：%\d]", name) and bool(_AGENCY_END.search(name))
+    name = _TRAILING_BRACKET.sub("", text.strip())
+    return 3 <= len(name) <= 30 and not _NOT_IN_NAME.search(name) and bool(_AGENCY_END.search(name))
 
 
 def split_top(text: str, separators: str = _SEPARATORS) -> list[str]:
-    """Split ``text`` at separators outside parentheses, so group names stay whole."""
-    parts, depth, current = [], 0, []
-    for char in text:
-        if char in "(（〔[":
+    """Split ``text`` at separators outside parentheses, so group names stay whole.
+
+    Only the brackets and separators are visited (one search for them all), not every
+    character: lists are split several times over while a plan is read.
+    """
+    parts, depth, start = [], 0, 0
+    for match in _splitter(separators).finditer(text):
+        char = match.group()
+        if char in _OPENING:
             depth += 1
-        elif char in ")）〕]":
+        elif char in _CLOSING:
             depth = max(0, depth - 1)
         if depth == 0 and char in separators:
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return [part.strip() for part in parts if part.strip()]
+            parts.append(text[start : match.start()])
+            start = match.end()
+    parts.append(text[start:])
+    return [part for part in map(str.strip, parts) if part]
+
+
+@cache
+def _splitter(separators: str) -> re.Pattern[str]:
+    """The characters :func:`split_top` acts on: brackets, and the given separators."""
+    return re.compile("[" + re.escape(_OPENING + _CLOSING + separators) + "]")
 
 
 def own_prefix(name: str) -> str | None:
@@ -212,6 +230,8 @@ def split_names(text: str, prefix: str | None = None) -> NameList:
 
 def _split_and(name: str) -> list[str]:
     """市卫健委和市财政局 → two names; 党工委和管委会 or 人力资源和社会保障局 stay one."""
+    if "和" not in name:
+        return [name]
     parts = split_top(name, "和")
     if len(parts) < 2:
         return [name]

@@ -48,6 +48,9 @@ _ATTACHMENT = re.compile(r"^附件\s*\d*$")
 
 _YEAR_COLUMN = re.compile(r"^(\d{4})年度?$")
 
+# What a header may carry beside its name: spaces, and a note in brackets at the end.
+_HEADER_NOISE = re.compile(r"\s+|\([^()]*\)$")
+
 
 @dataclass(frozen=True, slots=True)
 class Item:
@@ -158,7 +161,7 @@ def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str
 
 def column_of(header: str) -> str | None:
     """The column a table header names (``牵头部门`` → lead, ``2019年度`` → 2019)."""
-    header = re.sub(r"\s+|\([^()]*\)$", "", header)
+    header = _HEADER_NOISE.sub("", header)
     year = _YEAR_COLUMN.match(header)
     if year:
         return year.group(1)
@@ -200,8 +203,9 @@ def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, str] |
     """
     line = lines[index]
     shape = "tab" if CELL in line else "space"
-    columns = [column_of(cell) for cell in line.split(CELL if shape == "tab" else None)]
-    if len(columns) < 3 or (shape == "space" and None in columns):
+    cells = line.split(CELL if shape == "tab" else None)
+    columns = [column_of(cell) for cell in cells] if len(cells) >= 3 else []
+    if len(cells) < 3 or (shape == "space" and None in columns):
         columns, shape = [], "cell"
         for candidate in lines[index : index + 16]:
             column = column_of(candidate)

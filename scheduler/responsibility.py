@@ -145,7 +145,7 @@ def _label_kind(match: re.Match[str]) -> str:
 
 def is_responsibility(content: str) -> bool:
     """Whether a bracket's content is a responsibility clause: a label or a role verb."""
-    content = _CARRY.sub("", content)
+    content = _CARRY.sub("", content) if _may_carry(content) else content
     grammar = _grammar()
     return bool(grammar.label.search(content) or any(grammar.verb.search(part) for part in split_top(content, ",;")))
 
@@ -155,7 +155,7 @@ def split_time(clause: str) -> tuple[str, list[str]]:
     bare 2018年底前完成) from its agencies: (the clause without them, the time limits)."""
     kept, times = [], []
     label_at = _grammar().label
-    for part in split_top(label_at.sub(lambda label: ";" + label.group(), clause), ",;"):
+    for part in split_top(label_at.sub(r";\g<0>", clause), ",;"):
         label = label_at.match(part)
         if label and _label_kind(label) == "time":
             times.append(part[label.end() :])
@@ -168,10 +168,19 @@ def split_time(clause: str) -> tuple[str, list[str]]:
 
 def carry_forward(clause: str) -> tuple[str, str | None]:
     """Split the carry-forward clause (R12) off a text: (rest, carried names)."""
-    match = _CARRY.search(clause)
+    match = _CARRY.search(clause) if _may_carry(clause) else None
     if not match:
         return clause, None
     return (clause[: match.start()] + clause[match.end() :]).strip(" ,;"), match.group("a") or match.group("b")
+
+
+def _may_carry(text: str) -> bool:
+    """Whether ``text`` has the word every carry-forward clause has (均 or 都).
+
+    The clause's pattern starts with optional words, so searching for it tries every
+    position of a text; most texts have neither word and are passed over at once.
+    """
+    return "均" in text or "都" in text
 
 
 def same_below(clause: str) -> tuple[str, bool]:

@@ -10,6 +10,7 @@ table of new tasks that happens to share words with the body keeps its rows.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from scheduler.model import AgencyRef, Task
 from scheduler.outline import Row
@@ -18,6 +19,9 @@ from scheduler.outline import Row
 # _RESTATED; within such a table, a row restates its best match from _RESTATED_IN_TABLE.
 _RESTATED = 0.5
 _RESTATED_IN_TABLE = 0.35
+
+# What is not compared: punctuation, spaces, anything but CJK, Latin letters and digits.
+_NOT_A_WORD = re.compile(r"[^\u4e00-\u9fffA-Za-z0-9]")
 
 
 def restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks: list[Task]) -> list[Task | None]:
@@ -30,38 +34,51 @@ def restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks: 
     """
     if not tasks:
         return [None] * len(rows)
-    wording = [_pairs(task.text) for task in tasks]
-    best = [_best_match(row, refs, tasks, wording) for row, refs in zip(rows, agencies)]
+    body = [_Wording.of(task) for task in tasks]
+    best = [_best_match(row, refs, body) for row, refs in zip(rows, agencies)]
     strong = sum(1 for _, score in best if score >= _RESTATED)
     if strong * 2 < len(rows):
         return [None] * len(rows)
-    return [task if score >= _RESTATED_IN_TABLE else None for task, score in best]
+    return [tasks[index] if score >= _RESTATED_IN_TABLE else None for index, score in best]
 
 
-def _best_match(
-    row: Row, agencies: tuple[AgencyRef, ...], tasks: list[Task], wording: list[set[str]]
-) -> tuple[Task, float]:
-    """The body task most like a row, and how alike: shared character pairs of the wording,
-    with agreement on agencies to break near ties (the lead only when the row's lead/support
-    boundary is certain)."""
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    """What a row is compared with in a body task, taken from the task once per table."""
+
+    pairs: set[str]
+    names: set[str]
+    leads: set[str]
+
+    @classmethod
+    def of(cls, task: Task) -> _Wording:
+        names = {ref.name for ref in task.agencies}
+        leads = {ref.name for ref in task.agencies if ref.role == "lead"}
+        return cls(_pairs(task.text), names, leads)
+
+
+def _best_match(row: Row, agencies: tuple[AgencyRef, ...], body: list[_Wording]) -> tuple[int, float]:
+    """The index of the body task most like a row, and how alike: shared character pairs of
+    the wording, with agreement on agencies to break near ties (the lead only when the
+    row's lead/support boundary is certain)."""
     pairs = _pairs("".join(row.cells.get("task", ())))
+    if len(pairs) < 3:
+        return 0, 0.0
     names = {ref.name for ref in agencies}
-    leads = {ref.name for ref in agencies if ref.role == "lead"}
+    leads = {ref.name for ref in agencies if ref.role == "lead"} if not row.boundary_lost else set()
 
-    def score(index: int) -> float:
-        task = tasks[index]
-        if len(pairs) < 3:
-            return 0.0
-        text = len(pairs & wording[index]) / len(pairs)
-        theirs = {ref.name for ref in task.agencies}
-        overlap = len(names & theirs) / len(names | theirs) if names | theirs else 0.0
-        same_lead = not row.boundary_lost and bool(leads) and leads == {ref.name for ref in task.agencies if ref.role == "lead"}
+    def score(task: _Wording) -> float:
+        text = len(pairs & task.pairs) / len(pairs)
+        either = names | task.names
+        overlap = len(names & task.names) / len(either) if either else 0.0
+        same_lead = bool(leads) and leads == task.leads
         return text + 0.1 * overlap + 0.2 * same_lead
 
-    index = max(range(len(tasks)), key=score)
-    return tasks[index], score(index)
+    scores = [score(task) for task in body]
+    index = max(range(len(scores)), key=scores.__getitem__)
+    return index, scores[index]
 
 
 def _pairs(text: str) -> set[str]:
-    chars = re.sub(r"[^\u4e00-\u9fffA-Za-z0-9]", "", text)
+    chars = _NOT_A_WORD.sub("", text)
     return {chars[i : i + 2] for i in range(len(chars) - 1)}

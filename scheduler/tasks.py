@@ -24,6 +24,8 @@ from scheduler.restatement import restatements
 from scheduler.task_deadlines import notice_obligations, task_deadlines
 from scheduler.units import section_of, task_units
 
+_SPACE = re.compile(r"\s+")
+
 
 def collect_tasks(outline: Outline, identity: str, base: date | None, mode: str) -> tuple[tuple[Task, ...], list[str]]:
     """The tasks of a plan's outline, and the warnings about what was set aside or linked.
@@ -47,12 +49,13 @@ class _Builder:
         self.warnings: list[str] = []
         self.carried: tuple[AgencyRef, ...] = ()
         self.keys: dict[str, int] = {}  # how often each key was given, to number repeats
+        self.index: dict[str, int] = {}  # where each task's key is in ``tasks``, for rows that restate one
         self.inherited: dict[tuple[str, ...], list[AgencyRef]] = {}  # a parent's agencies, for sub-items without their own
 
     def items(self, outline: Outline) -> None:
         """The body's items in order; a parent that is no unit of its own lends its agencies
         to its sub-items. A plan naming no agency anywhere (R17) keeps its items as tasks."""
-        heads = {item.path: item.head for item in outline.items}
+        heads = Heads.of(outline.items)
         any_responsibility = any(has_responsibility(item, heads) for item in outline.items)
         for item, leaf in task_units(outline, heads):
             if leaf:
@@ -143,6 +146,7 @@ class _Builder:
         self.keys[key] = copies = self.keys.get(key, 0) + 1
         if copies > 1:
             key = f"{key}~{copies}"
+        self.index.setdefault(key, len(self.tasks))
         self.tasks.append(Task(key, number, _title(body), body, agencies, deadlines))
 
     def rows(self, rows: tuple[Row, ...]) -> None:
@@ -163,7 +167,7 @@ class _Builder:
         task_text = "\n".join(row.cells.get("task", ()))
         deadlines = self.row_deadlines(row)
         if target is not None:
-            index = next(i for i, task in enumerate(self.tasks) if task.key == target.key)
+            index = self.index[target.key]
             current = self.tasks[index]
             self.tasks[index] = replace(current, deadlines=current.deadlines + tuple(d for d in deadlines if d not in current.deadlines))
             self.warnings.append(f"Table row {row.number} restates task {target.number}: its deadline was added there.")
@@ -212,4 +216,4 @@ class _Builder:
 def _title(body: str) -> str:
     """The first clause up to 。 (or the end of the heading line), whitespace removed."""
     first = body.split("。", 1)[0].split("\n", 1)[0]
-    return re.sub(r"\s+", "", first)
+    return _SPACE.sub("", first)

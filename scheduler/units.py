@@ -53,10 +53,10 @@ def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[boo
 def section_of(item: Item, heads: Heads) -> str:
     """goal, means or task: what the top-level section above an item is about."""
     goals, means = _sections()
-    titles = [heads.get(item.path[: depth + 1], "") for depth in range(len(item.path))]
-    if any(goals.search(fold(title[:12])) for title in titles):
+    titles = [fold(heads.get(item.path[: depth + 1])[:12]) for depth in range(len(item.path))]
+    if any(goals.search(title) for title in titles):
         return "goal"
-    if any(means.search(fold(title[:12])) for title in titles):
+    if any(means.search(title) for title in titles):
         return "means"
     return "task"
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from scheduler.clauses import split_responsibility
+from scheduler.clauses import Heads, split_responsibility
 from scheduler.outline import Item
 from scheduler.responsibility import carry_forward, parse_responsibility, role_mode, same_below, split_time
 
@@ -127,4 +127,5 @@ def test_same_below(clause, expected):
     ],
 )
 def test_split_responsibility(head, lines, body, clauses):
-    assert split_responsibility(Item(("一",), head, lines, 0), {("一",): head}) == (body, clauses)
+    item = Item(("一",), head, lines, 0)
+    assert split_responsibility(item, Heads.of([item])) == (body, clauses)
