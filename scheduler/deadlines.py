@@ -31,7 +31,8 @@ import calendar
 import re
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, reduce
+from operator import or_
 from pathlib import Path
 from typing import NamedTuple
 
@@ -412,10 +413,13 @@ class _Grammar:
         needs = {word: i for i, rule in enumerate(self.rules) for word in rule.needs}
         firsts = re.escape("".join(sorted({word[0] for word in needs})))
         self.needed = re.compile(f"[{firsts}](?<=(?=({_alt(needs)})).)", re.DOTALL)
-        self.rules_needing = {
-            word: frozenset(i for i, rule in enumerate(self.rules) for w in rule.needs if word.startswith(w))
+        # The rules a word brings in, as bits of a mask: or-ing the masks of a text's words
+        # and looking the mask up is far cheaper than a union of sets and a sort per text.
+        self.rule_bits = {
+            word: sum({1 << i for i, rule in enumerate(self.rules) for w in rule.needs if word.startswith(w)})
             for word in needs
         }
+        self.gated: dict[int, tuple[int, ...]] = {}
         # The groups of each rule that hedge its date (力争, 左右), by rule.
         self.hedges = [tuple(g for g in ("hb", "about", "around") if g in rule.pattern.groupindex) for rule in self.rules]
         self.baselines_before = tuple(lex.baselines_before)
@@ -499,7 +503,10 @@ class _Grammar:
             return self._in_month(shifted.year, shifted.month, ld, lmp)
         return self._in_month(ctx.implied_year(), int(lm), ld, lmp)
 
-    def _period(self, year: int, period: Period) -> _Span:
+    @staticmethod
+    @cache
+    def _period(year: int, period: Period) -> _Span:
+        """Cached: a document asks for the same few periods (2025年底) again and again."""
         first = date(*_month(year, period.first), 1)
         return _Span(first, _month_end(*_month(year, period.last)), period.precision, period.point)  # type: ignore[arg-type]
 
@@ -697,8 +704,12 @@ class _Grammar:
         words = self.needed.findall(clean)
         if not words:
             return []
+        mask = reduce(or_, map(self.rule_bits.__getitem__, words))
+        gated = self.gated.get(mask)
+        if gated is None:
+            gated = self.gated[mask] = tuple(i for i in range(len(self.rules)) if mask >> i & 1)
         candidates = []
-        for priority in sorted(frozenset().union(*map(self.rules_needing.__getitem__, words))):
+        for priority in gated:
             search = self.rules[priority].pattern.search
             # from the end of the last match, as finditer would, without its iterator
             m = search(clean)

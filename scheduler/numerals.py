@@ -10,6 +10,8 @@ the original text: a person checking a date must see the phrase as written.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from math import inf
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
@@ -23,18 +25,31 @@ _DROPPED = f"[{_DROPPED_CHARS}]+"
 
 
 class Cleaned(NamedTuple):
-    """A cleaned copy of a text; ``starts``/``ends`` give each character's source span, or
-    are ``None`` when the copy is the text itself (the common case)."""
+    """A cleaned copy of a text, and where each piece of it came from.
+
+    ``pieces`` lists, in order, where each stretch of the copy starts in the copy and in
+    the original, and the original's length when the stretch replaced a numeral (its
+    digits all point at the whole numeral) or ``None`` when it is copied character for
+    character. It is empty when the copy is the text itself (the common case). A
+    stretch per change rather than a source index per character keeps cleaning a
+    document linear in its changes, not in its length.
+    """
 
     text: str
-    starts: Sequence[int] | None = None
-    ends: Sequence[int] | None = None
+    pieces: Sequence[tuple[int, int, int | None]] = ()
 
     def span(self, start: int, end: int) -> tuple[int, int]:
         """The span in the original text of ``self.text[start:end]`` (``end > start``)."""
-        if self.starts is None or self.ends is None:
+        if not self.pieces:
             return start, end
-        return self.starts[start], self.ends[end - 1]
+        return self.origin(start)[0], self.origin(end - 1)[1]
+
+    def origin(self, index: int) -> tuple[int, int]:
+        """The original characters that character ``index`` of the copy came from."""
+        at, source, replaced = self.pieces[bisect_right(self.pieces, (index, inf)) - 1]
+        if replaced is None:
+            return source + index - at, source + index - at + 1
+        return source, source + replaced
 
 
 class Numerals:
@@ -90,21 +105,19 @@ class Numerals:
         if self._pattern.search(text) is None:  # nothing changes length
             return Cleaned(text)
         parts: list[str] = []
-        starts: list[int] = []
-        ends: list[int] = []
-        done = 0
+        pieces: list[tuple[int, int, int | None]] = []
+        done = length = 0
         for m in self._pattern.finditer(text):
             if m.start() > done:
+                pieces.append((length, done, None))
                 parts.append(text[done : m.start()])
-                starts.extend(range(done, m.start()))
-                ends.extend(range(done + 1, m.start() + 1))
+                length += m.start() - done
             if m.group("num"):
                 digits = str(self.value(m.group("num")))
+                pieces.append((length, m.start(), m.end() - m.start()))
                 parts.append(digits)
-                starts.extend([m.start()] * len(digits))
-                ends.extend([m.end()] * len(digits))
+                length += len(digits)
             done = m.end()
+        pieces.append((length, done, None))
         parts.append(text[done:])
-        starts.extend(range(done, len(text)))
-        ends.extend(range(done + 1, len(text) + 1))
-        return Cleaned("".join(parts), starts, ends)
+        return Cleaned("".join(parts), pieces)
