@@ -131,8 +131,17 @@ class _Context:
             raise _Invalid("no base date")
         return self.base
 
-    def implied_year(self) -> int:
-        return self.year if self.year is not None else self.need_base().year
+    def yearless(self, span_in: Callable[[int], _Span]) -> _Span:
+        """A period written without its year (6月底前, 春节前, 一季度), in the year of the
+        phrase before it; failing that, in the base's year, or in the next one when the
+        period is over by the base date: a plan issued in June that asks for 3月底前 means
+        the coming March. The year chosen carries on (3月底前…6月底前…12月底前)."""
+        if self.year is not None:
+            return span_in(self.year)
+        base = self.need_base()
+        year = base.year if span_in(base.year).last >= base else base.year + 1
+        self.year = year
+        return span_in(year)
 
 
 def find_deadlines(
@@ -495,13 +504,13 @@ class _Grammar:
             ctx.year = year
             return self._in_month(year, int(nm), None, None)
         if sp:
-            return self._period(ctx.implied_year(), self.lex.periods[sp])
+            return ctx.yearless(lambda year: self._period(year, self.lex.periods[sp]))
         if fs:
-            return self._festival(ctx.implied_year(), fs)
+            return ctx.yearless(lambda year: self._festival(year, fs))
         if mw:
             shifted = _add_months(ctx.need_base(), self.lex.month_words[mw])
             return self._in_month(shifted.year, shifted.month, ld, lmp)
-        return self._in_month(ctx.implied_year(), int(lm), ld, lmp)
+        return ctx.yearless(lambda year: self._in_month(year, int(lm), ld, lmp))
 
     @staticmethod
     @cache
@@ -565,13 +574,11 @@ class _Grammar:
 
     def _month_range(self, m: re.Match[str], ctx: _Context) -> _Result:
         if m.group("y"):
-            year = self._year(m.group("y"))
-            ctx.year = year
+            ctx.year = self._year(m.group("y"))
         elif m.group("yw"):
-            year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
-        else:
-            year = ctx.implied_year()
-        span = self._in_month(year, int(m.group("mb")), None, m.group("mbp"))
+            ctx.year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
+        month, part = int(m.group("mb")), m.group("mbp")
+        span = ctx.yearless(lambda year: self._in_month(year, month, None, part))
         return _Result("deadline", span.last, span.precision)
 
     def _anchored_range(self, m: re.Match[str], ctx: _Context) -> _Result:

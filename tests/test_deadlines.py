@@ -327,6 +327,25 @@ def test_year_less_phrases_take_the_year_of_the_phrase_before(text: str, dates: 
     assert [d.date for d in find_deadlines(text, BASE)] == [d and date.fromisoformat(d) for d in dates]
 
 
+# A plan issued in June 2023: a period without a year that is over by then means the next one.
+@pytest.mark.parametrize(
+    ("text", "dates"),
+    [
+        ("3月底前", ["2024-03-31"]),
+        ("一季度", ["2024-03-31"]),
+        ("春节前", ["2024-02-09"]),
+        ("元旦前", ["2023-12-31"]),
+        ("7—9月", ["2023-09-30"]),
+        ("6月底前", ["2023-06-30"]),
+        ("3月底前完成方案,6月底前完成试点", ["2024-03-31", "2024-06-30"]),
+        ("2023年3月底前", ["2023-03-31"]),
+    ],
+)
+def test_year_less_periods_already_over_mean_the_next_year(text: str, dates: list[str]) -> None:
+    found = find_deadlines(text, date(2023, 6, 15))
+    assert [d.date for d in found] == [date.fromisoformat(d) for d in dates]
+
+
 def test_spans_point_into_the_original_text() -> None:
     text = "一、 力争到二〇一八年 底前，全面完成。２０２０年 6 月起实施"
     found = find_deadlines(text, BASE)
