@@ -8,7 +8,8 @@ phrase of a text, in order, and normalizes it into a :class:`~scheduler.model.De
   that "X前" means before X starts (2018年前 → 2017-12-31) unless X is a moment
   (2018年底前, 3月15日前: inclusive);
 - year-less phrases take the year of the phrase before them, else of ``base`` (the
-  document's issue date), and relative ones (年内, 明年, 三个月内) count from ``base``;
+  document's issue date) or the next one when theirs is over by then, and relative ones
+  (年内, 明年, 三个月内) count from ``base``;
 - starts (2017年起) give the first day, recurring ones (每季度末) an RFC 5545 rule,
   explicit no-date words (逐步, 及时) kind ``none`` with a reason, and impossible dates
   (2月30日) kind ``none`` with a reason rather than an exception;
