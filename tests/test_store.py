@@ -106,9 +106,9 @@ def test_sqlite_engine_is_tuned_for_a_daemon_and_a_cli(sqlite_url: str) -> None:
     with store.engine.connect() as connection:
         pragmas = [
             connection.exec_driver_sql(f"PRAGMA {name}").scalar()
-            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         ]
-    assert pragmas == ["wal", 1, BUSY_TIMEOUT_MS]
+    assert pragmas == ["wal", 1, 1, BUSY_TIMEOUT_MS]  # synchronous 1 is NORMAL
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -55,23 +56,62 @@ class _Stored:
     task: Task
 
 
+# The statements of storing a document, built once: SQLAlchemy then finds each one's
+# compiled form in its cache instead of coercing a fresh statement's values per row.
+_FIND_DOCUMENT = sa.select(documents.c.id, documents.c.digest).where(documents.c.path == sa.bindparam("path"))
+_COUNT_LIVE = (
+    sa.select(sa.func.count())
+    .select_from(tasks)
+    .where(tasks.c.document_id == sa.bindparam("document"), tasks.c.removed_at.is_(None))
+)
+_INSERT_DOCUMENT = sa.insert(documents).returning(documents.c.id)
+_UPDATE_DOCUMENT = sa.update(documents).where(documents.c.id == sa.bindparam("document"))
+_INSERT_TASKS = sa.insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
+_UPDATE_TASKS = (
+    sa.update(tasks)
+    .where(tasks.c.id == sa.bindparam("task"))
+    .values(
+        document_id=sa.bindparam("document"),
+        position=sa.bindparam("place"),
+        number=sa.bindparam("task_number"),
+        title=sa.bindparam("task_title"),
+        text=sa.bindparam("task_text"),
+        removed_at=None,
+        updated_at=sa.bindparam("now"),
+    )
+)
+_REMOVE_GONE = (
+    sa.update(tasks)
+    .where(
+        tasks.c.document_id == sa.bindparam("document"),
+        tasks.c.removed_at.is_(None),
+        tasks.c.key.not_in(sa.bindparam("keys", expanding=True)),
+    )
+    .values(removed_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
+)
+_INSERT_AGENCIES = sa.insert(task_agencies)
+_INSERT_DEADLINES = sa.insert(task_deadlines)
+_DELETE_AGENCIES = sa.delete(task_agencies).where(task_agencies.c.task_id.in_(sa.bindparam("ids", expanding=True)))
+_DELETE_DEADLINES = sa.delete(task_deadlines).where(task_deadlines.c.task_id.in_(sa.bindparam("ids", expanding=True)))
+_IN_DOCUMENT = (tasks.c.document_id == sa.bindparam("document")) | tasks.c.key.in_(sa.bindparam("keys", expanding=True))
+
+
 def save_document(
     connection: sa.Connection, doc: Document, *, digest: str, now: datetime
 ) -> SaveResult:
-    """Upsert ``doc`` and its tasks; an unchanged ``digest`` means nothing to write."""
+    """Upsert ``doc`` and its tasks; an unchanged ``digest`` means nothing to write.
+
+    A handful of statements whatever the number of tasks: the stored tasks are read
+    in one go, and new tasks, changed tasks, their agencies and their deadlines are
+    each written by one statement over all the rows.
+    """
     keys = [task.key for task in doc.tasks]
     duplicates = sorted(key for key, count in Counter(keys).items() if count > 1)
     if duplicates:
         raise InputError(f"{doc.path} has more than one task with the key {duplicates[0]!r}.")
-    row = connection.execute(
-        sa.select(documents.c.id, documents.c.digest).where(documents.c.path == doc.path)
-    ).first()
+    row = connection.execute(_FIND_DOCUMENT, {"path": doc.path}).first()
     if row is not None and row.digest == digest:
-        live = connection.execute(
-            sa.select(sa.func.count())
-            .select_from(tasks)
-            .where(tasks.c.document_id == row.id, tasks.c.removed_at.is_(None))
-        ).scalar_one()
+        live = connection.execute(_COUNT_LIVE, {"document": row.id}).scalar_one()
         return SaveResult(unchanged=live, unchanged_document=True)
     meta = {
         "title": doc.title,
@@ -84,42 +124,19 @@ def save_document(
         "updated_at": now,
     }
     if row is None:
-        document_id = connection.execute(
-            sa.insert(documents)
-            .values(path=doc.path, created_at=now, **meta)
-            .returning(documents.c.id)
-        ).scalar_one()
+        document_id = connection.execute(_INSERT_DOCUMENT, {"path": doc.path, "created_at": now, **meta}).scalar_one()
     else:
         document_id = row.id
-        connection.execute(sa.update(documents).where(documents.c.id == document_id).values(meta))
+        connection.execute(_UPDATE_DOCUMENT, {"document": document_id, **meta})
 
-    stored = {
-        s.task.key: s
-        for s in _load(
-            connection, (tasks.c.document_id == document_id) | tasks.c.key.in_(keys)
-        )
-    }
+    stored = {s.task.key: s for s in _load(connection, _IN_DOCUMENT, {"document": document_id, "keys": keys})}
+    new: list[tuple[int, Task]] = []
+    kept: list[tuple[_Stored, int, Task]] = []
     added = updated = unchanged = 0
     for position, task in enumerate(doc.tasks):
         old = stored.get(task.key)
         if old is None:
-            task_id = connection.execute(
-                sa.insert(tasks)
-                .values(
-                    key=task.key,
-                    document_id=document_id,
-                    position=position,
-                    number=task.number,
-                    title=task.title,
-                    text=task.text,
-                    status="open",
-                    created_at=now,
-                    updated_at=now,
-                )
-                .returning(tasks.c.id)
-            ).scalar_one()
-            _write_agencies(connection, task_id, task.agencies)
-            _write_deadlines(connection, task_id, task.deadlines)
+            new.append((position, task))
             added += 1
             continue
         if old.removed:
@@ -130,95 +147,116 @@ def save_document(
             unchanged += 1
             if old.position == position:
                 continue
-        connection.execute(
-            sa.update(tasks)
-            .where(tasks.c.id == old.id)
-            .values(
-                document_id=document_id,
-                position=position,
-                number=task.number,
-                title=task.title,
-                text=task.text,
-                removed_at=None,
-                updated_at=now,
-            )
-        )
-        _replace_children(connection, old, task)
+        kept.append((old, position, task))
 
-    gone = connection.execute(
-        sa.update(tasks)
-        .where(
-            tasks.c.document_id == document_id,
-            tasks.c.removed_at.is_(None),
-            tasks.c.key.not_in(keys),
+    written = _insert_tasks(connection, document_id, new, now)
+    if kept:
+        connection.execute(
+            _UPDATE_TASKS,
+            [
+                {
+                    "task": old.id,
+                    "document": document_id,
+                    "place": position,
+                    "task_number": task.number,
+                    "task_title": task.title,
+                    "task_text": task.text,
+                    "now": now,
+                }
+                for old, position, task in kept
+            ],
         )
-        .values(removed_at=now, updated_at=now)
-    ).rowcount
+    agencies = [(old.id, task) for old, _, task in kept if old.task.agencies != task.agencies]
+    deadlines = [(old.id, task) for old, _, task in kept if old.task.deadlines != task.deadlines]
+    if agencies:
+        connection.execute(_DELETE_AGENCIES, {"ids": [task_id for task_id, _ in agencies]})
+    if deadlines:
+        connection.execute(_DELETE_DEADLINES, {"ids": [task_id for task_id, _ in deadlines]})
+    _write_agencies(connection, written + agencies)
+    _write_deadlines(connection, written + deadlines)
+
+    gone = 0
+    if row is not None:  # a document stored just now has no tasks to lose
+        gone = connection.execute(_REMOVE_GONE, {"document": document_id, "keys": keys, "now": now}).rowcount
     return SaveResult(added=added, updated=updated, removed=gone, unchanged=unchanged)
 
 
-def _write_agencies(
-    connection: sa.Connection, task_id: int, agencies: Sequence[AgencyRef]
-) -> None:
-    if agencies:
-        connection.execute(
-            sa.insert(task_agencies),
-            [
-                {
-                    "task_id": task_id,
-                    "position": i,
-                    "name": a.name,
-                    "role": a.role,
-                    "canonical": a.canonical,
-                }
-                for i, a in enumerate(agencies)
-            ],
-        )
+def _insert_tasks(
+    connection: sa.Connection, document_id: int, new: Sequence[tuple[int, Task]], now: datetime
+) -> list[tuple[int, Task]]:
+    """Insert new tasks in one statement; each with the id it was given."""
+    if not new:
+        return []
+    ids = connection.execute(
+        _INSERT_TASKS,
+        [
+            {
+                "key": task.key,
+                "document_id": document_id,
+                "position": position,
+                "number": task.number,
+                "title": task.title,
+                "text": task.text,
+                "status": "open",
+                "created_at": now,
+                "updated_at": now,
+            }
+            for position, task in new
+        ],
+    ).scalars()
+    return list(zip(ids, (task for _, task in new)))
 
 
-def _write_deadlines(
-    connection: sa.Connection, task_id: int, deadlines: Sequence[Deadline]
-) -> None:
-    if deadlines:
-        connection.execute(
-            sa.insert(task_deadlines),
-            [
-                {
-                    "task_id": task_id,
-                    "position": i,
-                    "text": d.text,
-                    "start": d.start,
-                    "end": d.end,
-                    "kind": d.kind,
-                    "date": d.date,
-                    "dates": [x.isoformat() for x in d.dates],
-                    "precision": d.precision,
-                    "rrule": d.rrule,
-                    "hedged": d.hedged,
-                    "reason": d.reason,
-                }
-                for i, d in enumerate(deadlines)
-            ],
-        )
+def _write_agencies(connection: sa.Connection, written: Sequence[tuple[int, Task]]) -> None:
+    """Insert the agencies of these tasks (by id), all in one statement."""
+    rows = [
+        {"task_id": task_id, "position": i, "name": a.name, "role": a.role, "canonical": a.canonical}
+        for task_id, task in written
+        for i, a in enumerate(task.agencies)
+    ]
+    if rows:
+        connection.execute(_INSERT_AGENCIES, rows)
 
 
-def _replace_children(connection: sa.Connection, old: _Stored, task: Task) -> None:
-    if old.task.agencies != task.agencies:
-        connection.execute(sa.delete(task_agencies).where(task_agencies.c.task_id == old.id))
-        _write_agencies(connection, old.id, task.agencies)
-    if old.task.deadlines != task.deadlines:
-        connection.execute(sa.delete(task_deadlines).where(task_deadlines.c.task_id == old.id))
-        _write_deadlines(connection, old.id, task.deadlines)
+def _write_deadlines(connection: sa.Connection, written: Sequence[tuple[int, Task]]) -> None:
+    """Insert the deadlines of these tasks (by id), all in one statement."""
+    rows = [
+        {
+            "task_id": task_id,
+            "position": i,
+            "text": d.text,
+            "start": d.start,
+            "end": d.end,
+            "kind": d.kind,
+            "date": d.date,
+            "dates": [x.isoformat() for x in d.dates],
+            "precision": d.precision,
+            "rrule": d.rrule,
+            "hedged": d.hedged,
+            "reason": d.reason,
+        }
+        for task_id, task in written
+        for i, d in enumerate(task.deadlines)
+    ]
+    if rows:
+        connection.execute(_INSERT_DEADLINES, rows)
 
 
-def _load(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[_Stored]:
-    """The tasks matching ``where``, rebuilt with their agencies and deadlines."""
+def _load(
+    connection: sa.Connection, where: sa.ColumnElement[bool], params: dict[str, Any] | None = None
+) -> list[_Stored]:
+    """The tasks matching ``where`` (with its bound ``params``), rebuilt with their agencies
+    and deadlines; three statements, or one when no task matches."""
+    found = connection.execute(sa.select(tasks).where(where), params).all()
+    if not found:
+        return []
     ids = sa.select(tasks.c.id).where(where)
     agencies: dict[int, list[AgencyRef]] = {}
     for a in connection.execute(
         sa.select(task_agencies)
         .where(task_agencies.c.task_id.in_(ids))
-        .order_by(task_agencies.c.task_id, task_agencies.c.position)
+        .order_by(task_agencies.c.task_id, task_agencies.c.position),
+        params,
     ):
         agencies.setdefault(a.task_id, []).append(
             AgencyRef(name=a.name, role=a.role, canonical=a.canonical)
@@ -227,7 +265,8 @@ def _load(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[_Sto
     for d in connection.execute(
         sa.select(task_deadlines)
         .where(task_deadlines.c.task_id.in_(ids))
-        .order_by(task_deadlines.c.task_id, task_deadlines.c.position)
+        .order_by(task_deadlines.c.task_id, task_deadlines.c.position),
+        params,
     ):
         deadlines.setdefault(d.task_id, []).append(
             Deadline(
@@ -258,7 +297,7 @@ def _load(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[_Sto
                 deadlines=tuple(deadlines.get(t.id, ())),
             ),
         )
-        for t in connection.execute(sa.select(tasks).where(where))
+        for t in found
     ]
 
 
