@@ -164,6 +164,18 @@ def test_reingest_counts_changes_and_keeps_done_and_extension(store: Store) -> N
     assert states[TASK_B.key].task == edited_b
 
 
+def test_reingest_rewrites_moved_and_changed_tasks_together(store: Store) -> None:
+    store.save_document(DOC, digest="d1", now=NOW)
+    later_a = replace(TASK_A, deadlines=TASK_A.deadlines[:1], agencies=TASK_A.agencies[::-1])
+    later_c = replace(TASK_C, deadlines=TASK_B.deadlines, agencies=TASK_B.agencies)
+    reordered = replace(DOC, tasks=(later_c, TASK_B, later_a))
+
+    result = store.save_document(reordered, digest="d2", now=LATER)
+
+    assert result == SaveResult(updated=2, unchanged=1)
+    assert [s.task for s in store.task_states()] == [later_c, TASK_B, later_a]
+
+
 def test_removed_tasks_are_kept_and_come_back_with_their_state(store: Store) -> None:
     store.save_document(DOC, digest="d1", now=NOW)
     store.mark_done(TASK_C.key, at=NOW, note=None)
