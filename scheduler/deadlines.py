@@ -48,9 +48,11 @@ AddWorkdays = Callable[[date, int], date]
 _DAY_END = r"(?=\Z|\s|[前起至到止以之\-,.;:、)\]])"
 # What may follow a day and still belong to it: its weekday, a time of day (零时, 17:00).
 _WEEKDAY = r"(?:\((?:星期|周).\))?(?:(?:零|\d{1,2})[时点](?:整|\d{1,2}分)?|\d{1,2}:\d\d)?"
-# A range joins two dates, so its separator follows a digit or a date word (6月至, 底-);
-# a list of years (2017、2018年) joins digits. 到 alone (到2025年) needs no range scan.
-_RANGE_WORDS = tuple(f"{c}{sep}" for c in "0123456789年月日号底末旬季度起" for sep in "-至到")
+# A range joins two dates, so its separator follows a digit or the last character of a
+# date word (6月至, 年底-, 年初至; the lexicon adds its own); a list of years (2017、2018年)
+# or of parts (3、6月) joins digits. 到 alone (到2025年) needs no range scan.
+_RANGE_SEPARATORS = ("-", "至", "到")
+_RANGE_ENDS = "0123456789年月日号起"
 _LIST_WORDS = tuple(f"{c}{sep}" for c in "0123456789" for sep in "、和及")
 _POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
 _BARE_YEAR = re.compile(r"\d{4}年度?")
@@ -290,6 +292,13 @@ class _Grammar:
             rf"(?:{anchors})(?:之日起|之日后|之后|以后|后|起)|(?:{starts_before})?即日起)"
         )
         upto = r"(?:\d{1,3}(?:-|至|到))?"
+        range_ends = set(_RANGE_ENDS).union(
+            *(
+                {w[-1] for w in words}
+                for words in (self.year_periods, lex.month_periods, lex.festivals, lex.year_words, lex.month_words)
+            )
+        )
+        range_words = tuple(f"{c}{sep}" for c in sorted(range_ends) for sep in _RANGE_SEPARATORS)
         starts_after = _alt(lex.starts_after)
         recurring_units = _alt(lex.recurring)
         # Every phrase starts with a digit or the first character of one of these words; a
@@ -339,7 +348,7 @@ class _Grammar:
                 limit,
             ),
             _Rule(
-                _RANGE_WORDS,
+                range_words,
                 re.compile(
                     # 2016-2020年, and in a table cell 2018-2020 with no 年 at all
                     rf"{lead}(?<!\d)(?P<ya>\d{{4}})年?(?:-|至|到)(?P<yb>\d{{4}})(?:年度?|(?![\d.%]))"
@@ -357,7 +366,18 @@ class _Grammar:
                 limit,
             ),
             _Rule(
-                _RANGE_WORDS,
+                _LIST_WORDS + tuple(f"{d}{sep}" for d in "0123456789" for sep in _RANGE_SEPARATORS),
+                re.compile(
+                    # 2024年3、6月底前 (each a milestone), 2023年1-3季度 (the last ends it)
+                    rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年度?|(?P<yw>{_alt(lex.year_words)}))?第?(?<![\d.])"
+                    rf"(?P<parts>\d{{1,2}}(?:(?P<sep>[、和及]|-|至|到)第?\d{{1,2}})+)(?P<unit>季度|月份?)"
+                    rf"(?P<part>{self.alt_month_periods})?(?:{tails})?"
+                ),
+                self._parts,
+                limit,
+            ),
+            _Rule(
+                range_words,
                 re.compile(
                     rf"{lead}(?:{starts_before})?{self._point('a')}起?(?:-|至|到)"
                     rf"(?:{self._point('b')}|(?P<dend>\d{{1,2}})[日号])"
@@ -373,7 +393,7 @@ class _Grammar:
                 limit,
             ),
             _Rule(
-                _RANGE_WORDS,
+                range_words,
                 re.compile(
                     rf"{lead}(?:(?<!\d)(?P<y>\d{{4}})年|(?P<yw>{_alt(lex.year_words)}))?(?<![\d.])\d{{1,2}}(?:月份?)?"
                     rf"(?:-|至|到)(?P<mb>\d{{1,2}})月份?(?P<mbp>{self.alt_month_periods})?(?:{tails})?"
@@ -611,6 +631,27 @@ class _Grammar:
         if len(spans) == 1:
             return _Result("deadline", spans[0].last, spans[0].precision)
         return _Result("multi", dates=tuple(span.last for span in spans))
+
+    def _parts(self, m: re.Match[str], ctx: _Context) -> _Result:
+        """3、6月 or 三、四季度: one phrase, one unit for several parts, each a milestone;
+        1-3季度: one range of parts, ended by its last."""
+        if m.group("y"):
+            ctx.year = self._year(m.group("y"))
+        elif m.group("yw"):
+            ctx.year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
+        parts = [int(n) for n in re.findall(r"\d+", m.group("parts"))]
+        if m.group("sep") in _RANGE_SEPARATORS:
+            parts = parts[-1:]
+        if m.group("unit") == "季度":
+            if not all(1 <= n <= 4 for n in parts):
+                raise _Invalid(f"{m.group('parts')}季度 names no quarter")
+            spans = [ctx.yearless(lambda year: _Span(date(year, 3 * n - 2, 1), _month_end(year, 3 * n), "quarter", False)) for n in parts]
+        else:
+            part = m.group("part")
+            spans = [ctx.yearless(lambda year: self._in_month(year, n, None, part)) for n in parts]
+        if len(spans) == 1:
+            return _Result("deadline", spans[0].last, spans[0].precision)
+        return _Result("multi", dates=tuple(dict.fromkeys(span.last for span in spans)))
 
     def _plan(self, m: re.Match[str], ctx: _Context) -> _Result:
         part = self.lex.plan_parts.get(m.group("part") or m.group("lone") or "")

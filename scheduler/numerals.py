@@ -75,14 +75,16 @@ class Numerals:
         chars = "".join(self.digits) + "".join(self.units)
         chinese = "".join(c for c in chars if not c.isascii())
         run = f"[{re.escape(chars)}]*[{re.escape(chinese)}][{re.escape(chars)}]*"
-        before = "|".join(re.escape(word) for word in counted)
-        self._pattern = re.compile(rf"(?P<num>{run})(?=[ \t\u3000]*(?:{before}))|(?P<drop>{_DROPPED})")
+        # A numeral counts before the word that ends its list too: 三、四季度, 一至三月.
+        listed = rf"(?:[、和及至到\-]第?[{re.escape(chars)}]{{1,3}})*"
+        before = rf"{listed}[ \t\u3000]*(?:{'|'.join(re.escape(word) for word in counted)})"
+        self._pattern = re.compile(rf"(?P<num>{run})(?={before})|(?P<drop>{_DROPPED})")
         # What a text needs for its copy to differ: a character to fold, a Chinese numeral
         # before a counted word, or one to drop. Most texts hold none of the characters
         # these start with, which one set of characters finds by a fast scan.
         folded = re.escape("".join(map(chr, self._table)))
         self._suspect = re.compile(rf"[{folded}{re.escape(chinese)}{_DROPPED_CHARS}]")
-        self._dirty = re.compile(rf"[{folded}]|[{re.escape(chinese)}][{re.escape(chars)}]*[ \t\u3000]*(?:{before})|{_DROPPED}")
+        self._dirty = re.compile(rf"[{folded}]|[{re.escape(chinese)}][{re.escape(chars)}]*{before}|{_DROPPED}")
 
     def value(self, numeral: str) -> int:
         """二〇二五 reads digit by digit and 二十五 positionally: years use the first form, counts the second."""
