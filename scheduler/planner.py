@@ -2,8 +2,10 @@
 
 :func:`plan` is a pure function, so the daemon, ``duban plan`` and the tests all get
 the same answer for the same arguments, and planning twice changes nothing once the
-log has reconciled it. It returns past notifications too: deciding what is too old to
-send is the catch-up policy's job at send time, which reads ``expires_at``.
+log has reconciled it. It leaves out what can no longer be sent: a notification whose
+catch-up window (``expires_at``) closed before ``now`` is not planned, so plans issued
+years ago do not fill the log with stale reminders on every replan. A row already in
+the log whose window closes unsent is the dispatcher's to record as skipped.
 
 How one reminder is placed:
 
@@ -24,7 +26,8 @@ the n-th (n ≥ 2) occurrence of a repeating chaser, and
 lets the log reconcile instead of duplicating.
 
 Digests are periods of a cron schedule; a period whose day is a day off is sent on the
-next workday at the same time. The current period and those up to the horizon are
+next workday at the same time. The current period and those up to the digest horizon
+(four weeks: every replan plans ahead again, and each digest's cron time replans) are
 planned for each agency with an open task or one completed within the rule's window
 (every agency named by a task, with ``include_empty``); what a digest says is decided
 when it is rendered, from the tasks as they are then.
@@ -32,8 +35,8 @@ when it is rendered, from the tasks as they are then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -47,6 +50,9 @@ from scheduler.workdays import Workdays
 
 _ROLE_PRIORITY: dict[Role, int] = {"lead": 0, "responsible": 1, "support": 2}
 _LOOKBACK_LIMIT = timedelta(days=366 * 30)
+# How far ahead recurring obligations are expanded, and digest periods planned.
+HORIZON = timedelta(days=400)
+DIGEST_HORIZON = timedelta(weeks=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,32 +71,126 @@ class Due:
 
 
 def plan(
-    states: Sequence[TaskState],
+    states: Iterable[TaskState],
     rules: RuleSet,
     workdays: Workdays,
     now: datetime,
     *,
     tz: ZoneInfo,
     expand: Callable[[str], Sequence[str]] = lambda name: (name,),
-    horizon: timedelta = timedelta(days=400),
+    horizon: timedelta = HORIZON,
+    digest_horizon: timedelta = DIGEST_HORIZON,
 ) -> list[Notification]:
-    """Every notification the rules want, sorted by time then key; keys are unique."""
-    now = now.astimezone(tz)
-    until = now + horizon
-    wanted: dict[str, Notification] = {}
-    for state in states:
-        if state.status != "open":
-            continue
-        for due in due_dates(state, start=now.date(), until=until.date()):
-            for rule in rules.reminders:
-                if _matches(rule.match, state, due):
-                    for note in _reminders(rule, state, due, workdays, tz, expand):
-                        wanted.setdefault(note.key, note)
-    named = [(state, [name for name, _ in _recipients(state, Match(), None, expand)]) for state in states]
-    for digest in rules.digests:
-        for note in _digests(digest, named, workdays, now, until, tz):
-            wanted[note.key] = note
-    return sorted(wanted.values(), key=lambda note: (note.planned_at, note.key))
+    """Every notification the rules still want, sorted by time then key; keys are unique."""
+    planner = Planner(
+        rules, workdays, now, tz=tz, expand=expand, horizon=horizon, digest_horizon=digest_horizon
+    )
+    notes = planner.reminders(states) + planner.digests()
+    return sorted(notes, key=lambda note: (note.planned_at, note.key))
+
+
+@dataclass
+class Audience:
+    """Whom a digest may concern, gathered task by task.
+
+    A replan feeds its tasks to the planner a batch at a time, so it never holds them
+    all; the digests need only this summary of them: every agency a task names, those
+    with an open task, and when each last had a task completed.
+    """
+
+    named: set[str] = field(default_factory=set)
+    open: set[str] = field(default_factory=set)
+    last_done: dict[str, datetime] = field(default_factory=dict)
+
+    def add(self, state: TaskState, agencies: Iterable[str]) -> None:
+        for agency in agencies:
+            self.named.add(agency)
+            if state.status == "open":
+                self.open.add(agency)
+            elif state.done_at is not None:
+                last = self.last_done.get(agency)
+                if last is None or state.done_at > last:
+                    self.last_done[agency] = state.done_at
+
+    def reporting(self, rule: DigestRule, day: date) -> list[str]:
+        """Agencies a digest sent on ``day`` may have something for.
+
+        An open task (dated or not) or one completed within the window; every agency
+        named by a task when the rule includes empty digests. The renderer has the last
+        word at send time, from the tasks as they are then.
+        """
+        if rule.include_empty:
+            return sorted(self.named)
+        since = day - timedelta(days=rule.window_days)
+        recent = {agency for agency, done in self.last_done.items() if done.date() >= since}
+        return sorted(self.open | recent)
+
+
+class Planner:
+    """The planning of one replan: tasks go in batch by batch, their reminders come out,
+    and the digests come last, from what the tasks told :class:`Audience`.
+
+    A reminder's times depend only on its rule and due date, which many tasks share
+    (year and quarter ends above all), so they are worked out once per replan.
+    """
+
+    def __init__(
+        self,
+        rules: RuleSet,
+        workdays: Workdays,
+        now: datetime,
+        *,
+        tz: ZoneInfo,
+        expand: Callable[[str], Sequence[str]] = lambda name: (name,),
+        horizon: timedelta = HORIZON,
+        digest_horizon: timedelta = DIGEST_HORIZON,
+    ) -> None:
+        self.rules = rules
+        self.workdays = workdays
+        self.now = now.astimezone(tz)
+        self.tz = tz
+        self.expand = expand
+        self.until = self.now + horizon
+        self.digest_until = self.now + digest_horizon
+        self.audience = Audience()
+        self._times: dict[tuple[int, date, date | None], list[_Time]] = {}
+
+    def reminders(self, states: Iterable[TaskState]) -> list[Notification]:
+        """The reminders of these tasks that can still be sent; keys are unique."""
+        notes: list[Notification] = []
+        for state in states:
+            self.audience.add(state, [name for name, _ in _recipients(state, Match(), None, self.expand)])
+            if state.status != "open":
+                continue
+            wanted: dict[str, Notification] = {}
+            for due in due_dates(state, start=self.now.date(), until=self.until.date()):
+                for index, rule in enumerate(self.rules.reminders):
+                    if not _matches(rule.match, state, due):
+                        continue
+                    times = self._occurrences(index, rule, due)
+                    if times:
+                        for note in _reminders(rule, state, due, times, self.expand):
+                            wanted.setdefault(note.key, note)
+            notes.extend(wanted.values())
+        return notes
+
+    def digests(self) -> list[Notification]:
+        """Each digest rule's current period and the next ones to the digest horizon."""
+        return [
+            note
+            for rule in self.rules.digests
+            for note in _digests(rule, self.audience, self.workdays, self.now, self.digest_until, self.tz)
+        ]
+
+    def _occurrences(self, index: int, rule: ReminderRule, due: Due) -> list[_Time]:
+        """The rule's times for a due date that are still sendable now, computed once."""
+        key = (index, due.date, due.since)
+        times = self._times.get(key)
+        if times is None:
+            times = self._times[key] = [
+                when for when in _occurrences(rule, due, self.workdays, self.tz) if when.expires >= self.now
+            ]
+        return times
 
 
 def due_dates(state: TaskState, *, start: date, until: date) -> Iterator[Due]:
@@ -148,44 +248,50 @@ def _reminders(
     rule: ReminderRule,
     state: TaskState,
     due: Due,
-    workdays: Workdays,
-    tz: ZoneInfo,
+    times: Sequence[_Time],
     expand: Callable[[str], Sequence[str]],
 ) -> list[Notification]:
-    times = _occurrences(rule, due, workdays, tz)
     notes = []
     for agency, role in _recipients(state, rule.match, rule.roles, expand):
         base = f"reminder:{rule.name}:{state.task.key}:{due.date.isoformat()}:{agency}"
-        for index, (number, planned, named) in enumerate(times):
-            expires = planned + rule.catch_up
-            if index + 1 < len(times):
-                expires = min(expires, times[index + 1][1])
+        for when in times:
             notes.append(
                 Notification(
-                    key=base if number == 1 else f"{base}:{number}",
+                    key=base if when.number == 1 else f"{base}:{when.number}",
                     kind=rule.kind,
                     rule=rule.name,
                     template=rule.template,
                     agency=agency,
-                    planned_at=planned,
+                    planned_at=when.planned,
                     task_key=state.task.key,
                     due=due.date,
                     role=role,
-                    expires_at=expires,
+                    expires_at=when.expires,
                     cc=rule.cc,
-                    shifted_from=named if named != planned.date() else None,
+                    shifted_from=when.named if when.named != when.planned.date() else None,
                 )
             )
     return notes
 
 
-def _occurrences(
-    rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo
-) -> list[tuple[int, datetime, date]]:
-    """(occurrence number, planned time, day the rule named) of a rule for one due date.
+@dataclass(frozen=True, slots=True)
+class _Time:
+    """One occurrence of a rule for one due date: its number, when, the day the rule
+    named (before a day off moved it) and when it is too late to send."""
+
+    number: int
+    planned: datetime
+    named: date
+    expires: datetime
+
+
+def _occurrences(rule: ReminderRule, due: Due, workdays: Workdays, tz: ZoneInfo) -> list[_Time]:
+    """Every occurrence of a rule for one due date.
 
     Occurrences of a repeating chaser that a long holiday pushes onto the same workday
-    coalesce into the first, so nobody gets the same chaser twice in one morning.
+    coalesce into the first, so nobody gets the same chaser twice in one morning. Each
+    expires after the rule's catch-up window, or earlier when the next one is due, so
+    only the latest chaser is sent late.
     """
     if rule.kind == "reminder":
         days = [due.date - rule.offset]
@@ -202,18 +308,24 @@ def _occurrences(
         planned = datetime.combine(shifted, rule.at, tzinfo=tz)
         if not out or planned > out[-1][1]:
             out.append((number, planned, day))
-    return out
+    times = []
+    for index, (number, planned, named) in enumerate(out):
+        expires = planned + rule.catch_up
+        if index + 1 < len(out):
+            expires = min(expires, out[index + 1][1])
+        times.append(_Time(number, planned, named, expires))
+    return times
 
 
 def _digests(
     rule: DigestRule,
-    named: Sequence[tuple[TaskState, Sequence[str]]],
+    audience: Audience,
     workdays: Workdays,
     now: datetime,
     until: datetime,
     tz: ZoneInfo,
 ) -> list[Notification]:
-    """The current period (latest fire at or before now) and the next ones to the horizon.
+    """The current period (latest fire at or before now) and the next ones to ``until``.
 
     Each period expires when the next one is planned: a late digest is only worth
     sending until a fresher one replaces it.
@@ -229,7 +341,7 @@ def _digests(
         fire = trigger.get_next_fire_time(fire, fire + timedelta(seconds=1))
     notes = []
     for (period, planned), (_, expires) in zip(periods, periods[1:]):
-        for agency in _reporting(rule, named, planned.date()):
+        for agency in audience.reporting(rule, planned.date()):
             notes.append(digest_notification(rule, agency, period, planned, expires_at=expires))
     return notes
 
@@ -258,26 +370,6 @@ def current_fire(rule: DigestRule, now: datetime, tz: ZoneInfo) -> datetime | No
     """
     trigger = rule.trigger(tz)
     return _previous_fire(trigger, now) or trigger.get_next_fire_time(None, now)
-
-
-def _reporting(rule: DigestRule, named: Sequence[tuple[TaskState, Sequence[str]]], day: date) -> list[str]:
-    """Agencies a digest sent on ``day`` may have something for.
-
-    An open task (dated or not) or one completed within the window; every agency named
-    by a task when the rule includes empty digests. The renderer has the last word at
-    send time, from the tasks as they are then.
-    """
-    since = day - timedelta(days=rule.window_days)
-    return sorted(
-        {
-            agency
-            for state, agencies in named
-            if rule.include_empty
-            or state.status == "open"
-            or (state.done_at is not None and state.done_at.date() >= since)
-            for agency in agencies
-        }
-    )
 
 
 def _previous_fire(trigger: CronTrigger, now: datetime) -> datetime | None:

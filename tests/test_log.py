@@ -178,6 +178,15 @@ def test_add_plans_these_and_cancels_nothing_else(store: Store) -> None:
     }
 
 
+def test_reconcile_leaves_a_row_past_its_window_to_be_skipped(store: Store) -> None:
+    stale = note(1, hours=-48, expires_at=NOW - timedelta(hours=1))
+    store.reconcile([stale, note(2)], now=NOW - timedelta(days=3))
+    assert store.reconcile([], now=NOW) == ReconcileResult(cancelled=1)
+    entries = by_key(store)
+    assert (entries[stale.key].status, entries[note(2).key].status) == ("planned", "cancelled")
+    assert store.skip_expired(now=NOW, reason="catch-up") == 1
+
+
 def test_reconcile_refuses_two_notifications_with_one_key(store: Store) -> None:
     with pytest.raises(ValueError, match="share the key"):
         store.reconcile([note(1), note(1, hours=1)], now=NOW)

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.model import AgencyRef, Deadline, Document, Notification, Task, TaskState
-from scheduler.planner import plan
+from scheduler.planner import Planner, plan
 from scheduler.rules import DigestRule, Match, ReminderRule, RuleSet, load_rules
 from scheduler.workdays import Workdays
 
@@ -54,7 +54,12 @@ def rule(name: str = "r", kind: str = "reminder", **fields) -> ReminderRule:
     return ReminderRule(name=name, kind=kind, **fields)
 
 
-def run(states, *rules: ReminderRule, now: datetime = at(date(2024, 1, 1)), **kwargs) -> list[Notification]:
+# Planned long before every date of the tables below, so no reminder is already past
+# its catch-up window (the planner leaves those out).
+LONG_BEFORE = at(date(2015, 1, 1))
+
+
+def run(states, *rules: ReminderRule, now: datetime = LONG_BEFORE, **kwargs) -> list[Notification]:
     return plan(states, RuleSet(reminders=rules), CALENDAR, now, tz=TZ, expand=expand, **kwargs)
 
 
@@ -191,9 +196,11 @@ def test_done_task_gets_no_reminders_but_its_agency_keeps_its_digest() -> None:
     done = replace(open_, status="done", done_at=at(date(2024, 6, 20), time(16)))
     rules = replace(DEFAULT_RULES, digests=(DigestRule("weekly", "0 9 * * mon"),))
     now = at(date(2024, 6, 21), time(10))
-    before = plan([open_], rules, CALENDAR, now, tz=TZ, horizon=timedelta(days=7))
-    after = plan([done], rules, CALENDAR, now, tz=TZ, horizon=timedelta(days=7))
-    assert [n.rule for n in before if n.kind != "digest"] == ["month-ahead", "week-ahead", "due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]
+    before = plan([open_], rules, CALENDAR, now, tz=TZ, digest_horizon=timedelta(days=7))
+    after = plan([done], rules, CALENDAR, now, tz=TZ, digest_horizon=timedelta(days=7))
+    # The month-ahead (05-28) is past its catch-up window, so it is not planned; the
+    # week-ahead of this morning still may be sent.
+    assert [n.rule for n in before if n.kind != "digest"] == ["week-ahead", "due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]
     assert [n.key for n in after] == [n.key for n in before if n.kind == "digest"] == [
         "digest:weekly:市卫健委:2024-06-17",
         "digest:weekly:市卫健委:2024-06-24",
@@ -288,9 +295,8 @@ QUARTERLY = Deadline("每季度末", 0, 4, "recurring", rrule="FREQ=YEARLY;BYMON
 def test_recurring_obligation_reminds_of_each_occurrence_to_the_horizon() -> None:
     task = state(QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 5)))
     notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 5, 1)), horizon=timedelta(days=200))
+    # 03-31's notices were past their catch-up window on 05-01: not planned.
     assert [(n.rule, n.due, n.planned_at.date()) for n in notes] == [
-        ("recurring-week-ahead", date(2024, 3, 31), date(2024, 3, 22)),  # 03-24 is a Sunday
-        ("recurring-due", date(2024, 3, 31), date(2024, 3, 29)),
         ("recurring-week-ahead", date(2024, 6, 30), date(2024, 6, 21)),  # 06-23 is a Sunday
         ("recurring-due", date(2024, 6, 30), date(2024, 6, 28)),
         ("recurring-week-ahead", date(2024, 9, 30), date(2024, 9, 23)),
@@ -308,7 +314,7 @@ WEEKLY = RuleSet(digests=(DigestRule("weekly", "0 9 * * mon"),))
 
 
 def digests(states, now: datetime, horizon: timedelta, rules: RuleSet = WEEKLY, tz: ZoneInfo = TZ) -> list[tuple[str, datetime, datetime]]:
-    return [(n.key, n.planned_at, n.expires_at) for n in plan(states, rules, CALENDAR, now, tz=tz, expand=expand, horizon=horizon)]
+    return [(n.key, n.planned_at, n.expires_at) for n in plan(states, rules, CALENDAR, now, tz=tz, expand=expand, digest_horizon=horizon)]
 
 
 DONE_IN_MAY = state(key="t2", agencies=(SUPPORT,), status="done", done_at=at(date(2024, 5, 25), time(16)))
@@ -378,7 +384,7 @@ def test_times_are_local_in_any_zone_across_a_year(zone: str, periods: int) -> N
         CALENDAR,
         datetime(2024, 1, 1, 1, tzinfo=ZoneInfo("UTC")),
         tz=tz,
-        horizon=timedelta(days=366),
+        digest_horizon=timedelta(days=366),
     )
     assert [n.kind for n in notes].count("reminder") == 12
     assert [n.kind for n in notes].count("digest") == periods
@@ -387,12 +393,46 @@ def test_times_are_local_in_any_zone_across_a_year(zone: str, periods: int) -> N
     assert len(offsets) == (1 if zone == "Asia/Shanghai" else 2)
 
 
-def test_horizon_bounds_recurring_and_digests_not_one_shot_deadlines() -> None:
+def test_horizons_bound_recurring_and_digests_not_one_shot_deadlines() -> None:
     rules = RuleSet(reminders=(rule(kind="due"),), digests=WEEKLY.digests)
     far = state(deadline(date(2030, 6, 28)), QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 1)))
     notes = plan([far], rules, CALENDAR, at(date(2024, 1, 1)), tz=TZ, horizon=timedelta(days=100))
     assert [n.due for n in notes if n.kind == "due"] == [date(2024, 3, 31), date(2030, 6, 28)]
-    assert max(n.planned_at for n in notes if n.kind == "digest") <= at(date(2024, 1, 1)) + timedelta(days=100)
+    # Digests only four weeks ahead by default: every replan plans ahead again.
+    assert [n.period for n in notes if n.kind == "digest"] == ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]
+
+
+@pytest.mark.parametrize(
+    ("now", "rules"),
+    [
+        (at(date(2024, 6, 21), time(9)), ["week-ahead", "due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]),
+        # The week-ahead (06-21 09:00) may be sent until its two days of catch-up end …
+        (at(date(2024, 6, 23), time(9)), ["week-ahead", "due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]),
+        # … and not a second later.
+        (at(date(2024, 6, 23), time(9, 0, 1)), ["due-today", "overdue", "overdue", "escalation", "overdue", "overdue"]),
+        (at(date(2024, 7, 10), time(9, 0, 1)), ["escalation", "overdue", "overdue"]),
+        (at(date(2024, 8, 1)), []),
+    ],
+)
+def test_what_can_no_longer_be_sent_is_not_planned(now: datetime, rules: list[str]) -> None:
+    notes = run([state(deadline(date(2024, 6, 28)))], *DEFAULT_RULES.reminders, now=now)
+    assert [n.rule for n in notes] == rules
+    assert all(n.expires_at >= now for n in notes)
+
+
+def test_tasks_planned_in_batches_give_what_planning_them_at_once_gives() -> None:
+    states = [
+        state(deadline(date(2024, 6, 28)), key="t1"),
+        state(deadline(date(2024, 6, 28)), QUARTERLY, key="t2", agencies=(LEAD, GROUP)),
+        replace(DONE_IN_MAY, task=replace(DONE_IN_MAY.task, key="t3")),
+        state(deadline(date(2024, 9, 30), "quarter"), key="t4", agencies=(SUPPORT, RESPONSIBLE)),
+    ]
+    now = at(date(2024, 6, 3), time(10))
+    planner = Planner(DEFAULT_RULES, CALENDAR, now, tz=TZ, expand=expand)
+    batched = planner.reminders(states[:2]) + planner.reminders(states[2:]) + planner.digests()
+    at_once = plan(states, DEFAULT_RULES, CALENDAR, now, tz=TZ, expand=expand)
+    assert sorted(batched, key=lambda n: (n.planned_at, n.key)) == at_once
+    assert {n.agency for n in at_once if n.kind == "digest"} == {"市卫健委", "市财政局", "市发改委", "芗城区人民政府", "龙文区人民政府"}
 
 
 @pytest.mark.parametrize(
@@ -426,7 +466,7 @@ def test_horizon_bounds_recurring_and_digests_not_one_shot_deadlines() -> None:
 )
 def test_recurring_notice_comes_after_the_previous_occurrence(rrule: str, issued: date, expected: list) -> None:
     task = state(Deadline("每周五", 0, 3, "recurring", rrule=rrule), document=replace(DOC, issued_on=issued))
-    notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 5, 1)), horizon=timedelta(days=30))
+    notes = run([task], *DEFAULT_RULES.reminders, now=at(date(2024, 4, 1)), horizon=timedelta(days=60))
     assert [(n.rule, n.planned_at.date()) for n in notes] == expected
 
 

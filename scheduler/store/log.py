@@ -209,11 +209,13 @@ def reconcile(
     again = [_parameters(key, _plan(wanted[key])) for key in cancelled]
     restored = _rewrite(connection, "cancelled", again, now=now)
 
+    # A row whose catch-up window has closed is not planned any more, but not because
+    # the rules changed their mind: it is left for the dispatcher to record as skipped.
     dropped = 0
     for batch in _batches(key for key in live if key not in wanted):
         dropped += connection.execute(
             sa.update(log)
-            .where(log.c.key.in_(batch), log.c.status.in_(("planned", "failed")))
+            .where(log.c.key.in_(batch), log.c.status.in_(("planned", "failed")), _open_window(now))
             .values(status="cancelled", reason=reason, retry_at=None, updated_at=now)
         ).rowcount
 
@@ -224,6 +226,11 @@ def reconcile(
         cancelled=dropped,
         unchanged=len(wanted) - added - updated - restored,
     )
+
+
+def _open_window(now: datetime) -> sa.ColumnElement[bool]:
+    """Rows that may still be sent at ``now`` by the catch-up policy."""
+    return log.c.expires_at.is_(None) | (log.c.expires_at >= now)
 
 
 def _claimable(now: datetime) -> sa.ColumnElement[bool]:
