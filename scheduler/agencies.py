@@ -28,10 +28,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from scheduler.errors import ConfigError
-from scheduler.model import Document, Task
+from scheduler.model import AgencyRef, Document, Task
 
 # Characters that vary between copies of one name without changing it (after NFKC).
 _NOISE = re.compile(r"[\s()、,]")
@@ -53,8 +54,13 @@ _MIN_SUFFIX = 3
 _CLOSE = 0.6
 
 
+@lru_cache(maxsize=8192)
 def _spelling(name: str) -> str:
-    """The form in which two copies of one name compare equal."""
+    """The form in which two copies of one name compare equal.
+
+    Remembered: plans name the same agencies again and again, and every name is spelt
+    this way each time it is resolved, at ingest and whenever tasks are read back.
+    """
     return _NOISE.sub("", unicodedata.normalize("NFKC", name))
 
 
@@ -112,6 +118,7 @@ class Directory:
         self._canonical: dict[str, str] = {}
         self._written: dict[str, dict[str, str]] = {}
         self._jurisdiction_of: dict[str, str] = {}
+        self._homes: dict[str, str | None] = {}  # each document jurisdiction's key, found once
         for agency in agencies:
             self._register("agencies", agency)
             self._agencies[agency.name] = agency
@@ -184,19 +191,20 @@ class Directory:
     def _home(self, jurisdiction: str | None) -> str | None:
         """The directory's key for a document's jurisdiction: equal, or one a suffix of the other.
 
-        Parsers write 温州市鹿城区 or 鹿城区 for one district; both find it.
+        Parsers write 温州市鹿城区 or 鹿城区 for one district; both find it. The answer is
+        remembered: every name of a document is resolved in its jurisdiction.
         """
         if jurisdiction is None:
             return None
-        key = _spelling(jurisdiction)
-        if key in self._local:
-            return key
-        matches = [
-            place
-            for place in self._local
-            if min(len(place), len(key)) >= _MIN_SUFFIX and (place.endswith(key) or key.endswith(place))
-        ]
-        return matches[0] if len(matches) == 1 else None
+        if jurisdiction not in self._homes:
+            key = _spelling(jurisdiction)
+            matches = [
+                place
+                for place in self._local
+                if min(len(place), len(key)) >= _MIN_SUFFIX and (place.endswith(key) or key.endswith(place))
+            ]
+            self._homes[jurisdiction] = key if key in self._local else (matches[0] if len(matches) == 1 else None)
+        return self._homes[jurisdiction]
 
     def _register(self, table: str, entry: Agency | Group) -> None:
         """Index the entry's names, refusing any that another entry already uses."""
@@ -264,7 +272,7 @@ def unresolved(docs: Iterable[Document], directory: Directory) -> list[Unresolve
 
 def resolve_task(task: Task, jurisdiction: str | None, directory: Directory) -> Task:
     """The task with its agency references resolved against the directory as it is now."""
-    refs = tuple(replace(ref, canonical=directory.resolve(ref.name, jurisdiction)) for ref in task.agencies)
+    refs = tuple(AgencyRef(ref.name, ref.role, directory.resolve(ref.name, jurisdiction)) for ref in task.agencies)
     return replace(task, agencies=refs)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 # Endings of a government department's name: a bare member with one of these inherits
 # the prefix (市, 区, 漳州市 …) of the member before it.
@@ -209,23 +209,45 @@ def split_names(text: str, prefix: str | None = None) -> NameList:
     for group in split_top(text, ",;，；"):
         run = []
         for raw in split_top(group, "、及/"):
-            name, tail = _clean(raw)
-            if tail:
-                dropped.append(tail)
-            if _PERSON.search(name):
-                dropped.append(name)
-                continue
-            run.extend(_split_and(name))
+            parts, lost = _member(raw)
+            dropped.extend(lost)
+            run.extend(parts)
         run = _distribute_each(_distribute_suffix([name for name in run if name]))
         for name in run:
-            own = own_prefix(name)
-            if own and _DEPARTMENT.search(name) and not _INSTITUTION.search(name):
-                prefix = own
-            elif prefix and _takes_prefix(name):
+            gives, takes = _prefix_rule(name)
+            if gives:
+                prefix = gives
+            elif prefix and takes:
                 name = prefix + name
             if name not in names:
                 names.append(name)
     return NameList(tuple(names), tuple(dropped), prefix)
+
+
+# How many distinct names the two helpers below remember. A directory's plans write the
+# same few hundred agency names over and over, and each name is read by a dozen patterns.
+_REMEMBERED = 8192
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _member(raw: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One member of a list as written: (the names it stands for, what was dropped from
+    it: an open tail such as 等部门, a person such as 分管副市长)."""
+    name, tail = _clean(raw)
+    dropped = (tail,) if tail else ()
+    if _PERSON.search(name):
+        return (), (*dropped, name)
+    return tuple(_split_and(name)), dropped
+
+
+@lru_cache(maxsize=_REMEMBERED)
+def _prefix_rule(name: str) -> tuple[str | None, bool]:
+    """How a name takes part in prefix distribution: (the jurisdiction it passes on to the
+    bare names after it, if it is a department with one; whether it takes one itself)."""
+    own = own_prefix(name)
+    if own and _DEPARTMENT.search(name) and not _INSTITUTION.search(name):
+        return own, False
+    return None, _takes_prefix(name)
 
 
 def _split_and(name: str) -> list[str]:

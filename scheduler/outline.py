@@ -37,6 +37,10 @@ _MARKERS = (
     ("circ", re.compile(r"^([①-⑳])\s*")),
 )
 
+# The characters a marker starts with (\d aside): most lines of a plan start otherwise
+# and are text, known without trying every kind.
+_MARKER_STARTS = frozenset(_CN + "(" + "".join(map(chr, range(ord("①"), ord("⑳") + 1))))
+
 # How each kind is written in a number path: 二, (一), 1, (1), ①.
 _SHOWN = {"cn": "{}", "pcn": "({})", "num": "{}", "pnum": "({})", "circ": "{}"}
 
@@ -147,6 +151,9 @@ def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str
     parent), since a line may start with a figure; the other kinds are unambiguous at a
     line start.
     """
+    first = line[:1]
+    if first not in _MARKER_STARTS and not first.isdecimal():
+        return None
     for kind, pattern in _MARKERS:
         match = pattern.match(line)
         if match is None:

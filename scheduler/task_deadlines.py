@@ -23,6 +23,10 @@ _NOTICE_LEVEL = re.compile(r"于.{0,20}?前.{0,30}?(?:报|送|备案)|(?:每季�
 # Citations whose years are not deadlines (D17): 《…》 titles and document numbers.
 _CITATION = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,10}[〔\[(]\s*\d{4}\s*[〕\])]?\s*\d{1,4}\s*[号號]")
 
+# What every citation has (a 《, or a bracket before a year), found before _CITATION
+# itself is tried, which starts at every character of a sentence.
+_CITED = re.compile(r"《|[〔\[(]\s*\d{4}")
+
 # A baseline year (D17): 比2015年, 较2017-2018年.
 _BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
 
@@ -46,13 +50,17 @@ def task_deadlines(text: str, base: date | None, *, notices: bool = False) -> tu
         sentence = match.group()
         if not notices and _NOTICE_LEVEL.search(sentence):
             continue
-        masked = _CITATION.sub(lambda m: "□" * len(m.group()), sentence)
+        masked = _CITATION.sub(_masked, sentence) if _CITED.search(sentence) else sentence
         for deadline in find_deadlines(masked, base=base):
             if deadline.kind not in _DEADLINE_KINDS or _BASELINE.search(masked[: deadline.start]):
                 continue
             start, end = match.start() + deadline.start, match.start() + deadline.end
             found.append(replace(deadline, text=text[start:end], start=start, end=end))
     return tuple(found)
+
+
+def _masked(citation: re.Match[str]) -> str:
+    return "□" * len(citation.group())
 
 
 def notice_obligations(text: str) -> list[str]:
