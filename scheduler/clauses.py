@@ -18,7 +18,7 @@ from functools import cache
 
 from scheduler.names import looks_like_agency, split_top
 from scheduler.outline import Item
-from scheduler.responsibility import is_responsibility, label_pattern
+from scheduler.responsibility import is_responsibility, label_pattern, may_hold_label
 
 # "由A承办,B、C配合。" before the task text (R15).
 _BY = re.compile(r"(?:^|(?<=。))由(?P<lead>[^,。]+?)(?:承办|牵头|负责)(?:[,](?P<support>[^,。]+?)(?:配合|协办))?[,。]")
@@ -90,11 +90,13 @@ def has_responsibility(item: Item, heads: Heads) -> bool:
 
 def starts_with_label(line: str) -> bool:
     """Whether a line starts with a responsibility label (责任单位:…), as own lines do (R1, R2)."""
-    return bool(_label_line().match(line))
+    return may_hold_label(line) and bool(_label_line().match(line))
 
 
 def _trailing_labels(body: str) -> int | None:
     """Where labels without brackets end a paragraph (…。牵头单位:A;配合单位:B。), if they do."""
+    if not may_hold_label(body):
+        return None
     for match in _sentence_label().finditer(body):
         if "。" not in body[match.start() :].rstrip("。 "):
             return match.start()

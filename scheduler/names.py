@@ -197,12 +197,16 @@ def _clean(name: str) -> tuple[str, str | None]:
     return name, dropped
 
 
+@lru_cache(maxsize=4096)
 def split_names(text: str, prefix: str | None = None) -> NameList:
     """Expand one list of agencies as written into full names.
 
     ``prefix`` is the jurisdiction inherited from a list before this one (the lead list
     before a support list: 市A、B牵头,C、D配合 → 市C); the returned ``prefix`` is the one in
     force at the end, to pass on.
+
+    Remembered (the result is immutable): a plan repeats its lists, the 责任单位 of one
+    task being that of the next, and the plans of one office share them.
     """
     names: list[str] = []
     dropped: list[str] = []

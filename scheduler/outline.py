@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import Sequence
 
 from scheduler.names import looks_like_agency, split_top
@@ -167,12 +168,25 @@ def _marker(line: str, last: dict[str, int], innermost: str | None) -> tuple[str
 
 
 def column_of(header: str) -> str | None:
-    """The column a table header names (``牵头部门`` → lead, ``2019年度`` → 2019)."""
+    """The column a table header names (``牵头部门`` → lead, ``2019年度`` → 2019).
+
+    Every line of a plan is asked whether it heads a table, so a line is first told
+    by its first written character: what is left of a header once spaces and a note at
+    its end are dropped starts with that character, a header word's first or a digit.
+    """
+    first = header.lstrip()[:1]
+    if first not in _header_starts() and not first.isdecimal():
+        return None
     header = _HEADER_NOISE.sub("", header)
     year = _YEAR_COLUMN.match(header)
     if year:
         return year.group(1)
     return column_headers().get(header)
+
+
+@cache
+def _header_starts() -> frozenset[str]:
+    return frozenset(header[:1] for header in column_headers())
 
 
 def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:

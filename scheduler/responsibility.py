@@ -82,6 +82,15 @@ def label_pattern() -> re.Pattern[str]:
     return _grammar().label
 
 
+def may_hold_label(text: str) -> bool:
+    """Whether ``text`` has what closes every label: a colon, 】 or ].
+
+    The label pattern, dozens of words after an optional bracket, is tried at every
+    character of a text; most texts have none of these and are passed over at once.
+    """
+    return ":" in text or "】" in text or "]" in text
+
+
 @dataclass(frozen=True, slots=True)
 class Responsibility:
     """The agencies of a clause with their roles, and the open tails (等部门) dropped from it."""
@@ -109,7 +118,7 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
     """
     grammar = _grammar()
     clause = grammar.marked_lead.sub(r"\1,", clause)
-    labelled = list(grammar.label.finditer(clause))
+    labelled = list(grammar.label.finditer(clause)) if may_hold_label(clause) else []
     if labelled:
         lists = []
         kinds = [_label_kind(m) for m in labelled]
@@ -147,7 +156,8 @@ def is_responsibility(content: str) -> bool:
     """Whether a bracket's content is a responsibility clause: a label or a role verb."""
     content = _CARRY.sub("", content) if _may_carry(content) else content
     grammar = _grammar()
-    return bool(grammar.label.search(content) or any(grammar.verb.search(part) for part in split_top(content, ",;")))
+    labelled = may_hold_label(content) and grammar.label.search(content)
+    return bool(labelled or any(grammar.verb.search(part) for part in split_top(content, ",;")))
 
 
 def split_time(clause: str) -> tuple[str, list[str]]:
@@ -155,8 +165,9 @@ def split_time(clause: str) -> tuple[str, list[str]]:
     bare 2018年底前完成) from its agencies: (the clause without them, the time limits)."""
     kept, times = [], []
     label_at = _grammar().label
-    for part in split_top(label_at.sub(r";\g<0>", clause), ",;"):
-        label = label_at.match(part)
+    labelled = may_hold_label(clause)
+    for part in split_top(label_at.sub(r";\g<0>", clause) if labelled else clause, ",;"):
+        label = label_at.match(part) if labelled else None
         if label and _label_kind(label) == "time":
             times.append(part[label.end() :])
         elif label is None and _TIMEISH.search(part) and not any(map(looks_like_agency, split_top(part))):

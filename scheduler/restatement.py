@@ -34,8 +34,10 @@ def restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks: 
     """
     if not tasks:
         return [None] * len(rows)
-    body = [_Wording.of(task) for task in tasks]
-    best = [_best_match(row, refs, body) for row, refs in zip(rows, agencies)]
+    wording = [_pairs(_row_text(row)) for row in rows]
+    wanted = set().union(*wording)
+    body = [_Wording.of(task, wanted) for task in tasks]
+    best = [_best_match(pairs, row, refs, body) for pairs, row, refs in zip(wording, rows, agencies)]
     strong = sum(1 for _, score in best if score >= _RESTATED)
     if strong * 2 < len(rows):
         return [None] * len(rows)
@@ -44,24 +46,33 @@ def restatements(rows: list[Row], agencies: list[tuple[AgencyRef, ...]], tasks: 
 
 @dataclass(frozen=True, slots=True)
 class _Wording:
-    """What a row is compared with in a body task, taken from the task once per table."""
+    """What a row is compared with in a body task, taken from the task once per table.
+
+    ``pairs`` holds the task's character pairs that some row of the table has, which is
+    all a comparison uses. A table's rows are short, a task's text long: when the rows
+    have fewer pairs than the task has characters, each of theirs is looked up in the
+    text, rather than every pair of the text listed.
+    """
 
     pairs: set[str]
     names: set[str]
     leads: set[str]
 
     @classmethod
-    def of(cls, task: Task) -> _Wording:
+    def of(cls, task: Task, wanted: set[str]) -> _Wording:
+        chars = _words(task.text)
+        pairs = {pair for pair in wanted if pair in chars} if len(wanted) < len(chars) else _pairs(chars) & wanted
         names = {ref.name for ref in task.agencies}
         leads = {ref.name for ref in task.agencies if ref.role == "lead"}
-        return cls(_pairs(task.text), names, leads)
+        return cls(pairs, names, leads)
 
 
-def _best_match(row: Row, agencies: tuple[AgencyRef, ...], body: list[_Wording]) -> tuple[int, float]:
-    """The index of the body task most like a row, and how alike: shared character pairs of
-    the wording, with agreement on agencies to break near ties (the lead only when the
-    row's lead/support boundary is certain)."""
-    pairs = _pairs("".join(row.cells.get("task", ())))
+def _best_match(
+    pairs: set[str], row: Row, agencies: tuple[AgencyRef, ...], body: list[_Wording]
+) -> tuple[int, float]:
+    """The index of the body task most like a row (whose wording has ``pairs``), and how
+    alike: shared character pairs of the wording, with agreement on agencies to break
+    near ties (the lead only when the row's lead/support boundary is certain)."""
     if len(pairs) < 3:
         return 0, 0.0
     names = {ref.name for ref in agencies}
@@ -79,6 +90,14 @@ def _best_match(row: Row, agencies: tuple[AgencyRef, ...], body: list[_Wording])
     return index, scores[index]
 
 
-def _pairs(text: str) -> set[str]:
-    chars = _NOT_A_WORD.sub("", text)
+def _row_text(row: Row) -> str:
+    return _words("".join(row.cells.get("task", ())))
+
+
+def _words(text: str) -> str:
+    """The characters compared: CJK, Latin letters and digits, run together."""
+    return _NOT_A_WORD.sub("", text)
+
+
+def _pairs(chars: str) -> set[str]:
     return {chars[i : i + 2] for i in range(len(chars) - 1)}
