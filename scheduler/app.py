@@ -25,7 +25,7 @@ from scheduler.errors import ConfigError, InputError
 from scheduler.digest import build_digest
 from scheduler.extract import parse_file
 from scheduler.model import Document, Notification, TaskState
-from scheduler.planner import current_fire, digest_notification, plan
+from scheduler.planner import Planner, current_fire, digest_notification, plan
 from scheduler.render import Digest, Renderer
 from scheduler.rules import DigestRule, RuleSet, load_rules
 from scheduler.store import ReconcileResult, Store
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class IngestReport:
+    """What an ingest stored; ``changed`` names the documents stored anew (their paths)."""
+
     documents: int
     tasks: int
     deadlines: int
@@ -43,6 +45,7 @@ class IngestReport:
     updated: int
     removed: int
     unchanged_documents: int
+    changed: tuple[str, ...] = ()
 
 
 class App:
@@ -114,12 +117,15 @@ class App:
         chosen = list(paths) if paths else self.config.document_paths()
         documents = self.parse(chosen)
         added = updated = removed = unchanged = 0
+        changed = []
         for document in documents:
             result = self.store.save_document(document, digest=_digest(document), now=now)
             added += result.added
             updated += result.updated
             removed += result.removed
             unchanged += result.unchanged_document
+            if not result.unchanged_document:
+                changed.append(document.path)
         return IngestReport(
             documents=len(documents),
             tasks=sum(len(d.tasks) for d in documents),
@@ -128,6 +134,7 @@ class App:
             updated=updated,
             removed=removed,
             unchanged_documents=unchanged,
+            changed=tuple(changed),
         )
 
     def task_states(self) -> list[TaskState]:
@@ -136,9 +143,12 @@ class App:
         Resolving on read (not only at ingest) means an alias added to config.toml
         takes effect at once, and a removed agency cannot linger in stored names.
         """
+        return self._resolved(self.store.task_states())
+
+    def _resolved(self, states: Sequence[TaskState]) -> list[TaskState]:
         return [
             replace(state, task=resolve_task(state.task, state.document.jurisdiction, self.directory))
-            for state in self.store.task_states()
+            for state in states
         ]
 
     def desired(self, *, now: datetime) -> list[Notification]:
@@ -246,7 +256,34 @@ class App:
             backend.close()
 
     def replan(self, *, now: datetime) -> ReconcileResult:
-        return self.store.reconcile(self.desired(now=now), now=now)
+        """Reconcile the whole log with the rules, from every stored task.
+
+        What the daemon does every ``replan_interval`` and on each cycle: it picks up
+        new rules, lifecycle changes and the passing days, and is complete for the
+        digests too (a digest no agency needs any more is cancelled).
+        """
+        planner = self._planner(now)
+        result = self._replan_reminders(planner, now=now, paths=None)
+        return result + self.store.reconcile_digests(planner.digests(), now=now)
+
+    def replan_documents(self, paths: Sequence[str], *, now: datetime) -> ReconcileResult:
+        """Reconcile the rows of these documents' tasks only, as after ``duban ingest FILE``.
+
+        It costs what those documents cost, however large the store. The digests their
+        agencies now need are added; none is cancelled here, since whether an agency
+        still needs one depends on every task: a digest left with nothing to say is
+        skipped when it is rendered, and the next full :meth:`replan` cancels it.
+        """
+        planner = self._planner(now)
+        result = self._replan_reminders(planner, now=now, paths=paths)
+        return result + self.store.add(planner.digests(), now=now)
+
+    def _planner(self, now: datetime) -> Planner:
+        return Planner(self.rules, self.workdays, now, tz=self.config.timezone, expand=self.directory.expand)
+
+    def _replan_reminders(self, planner: Planner, *, now: datetime, paths: Sequence[str] | None) -> ReconcileResult:
+        """Reconcile the stored tasks' reminders; the planner gathers their digests' audience."""
+        return self.store.replan(lambda states: planner.reminders(self._resolved(states)), now=now, paths=paths)
 
     def dispatch(
         self, *, now: datetime, owner: str, stop: threading.Event | None = None

@@ -266,7 +266,7 @@ def cmd_ingest(args: argparse.Namespace) -> None:
     app.store.migrate()
     now = now_in(app)
     report = app.ingest(args.paths or None, now=now)
-    result = app.replan(now=now)
+    result = app.replan_documents(report.changed, now=now)
     print(f"ingested {report.documents} documents: {report.tasks} tasks, {report.deadlines} deadlines; {result}")
 
 
@@ -381,7 +381,7 @@ def _lifecycle(args: argparse.Namespace, change) -> None:
     state = app.store.find_task(args.task)
     now = now_in(app)
     change(app, state.task.key, now)
-    result = app.replan(now=now)
+    result = app.replan_documents([state.document.path], now=now)
     print(f"{state.task.key}: {result}")
 
 

@@ -2,10 +2,12 @@
 
 :func:`plan` is a pure function, so the daemon, ``duban plan`` and the tests all get
 the same answer for the same arguments, and planning twice changes nothing once the
-log has reconciled it. It leaves out what can no longer be sent: a notification whose
-catch-up window (``expires_at``) closed before ``now`` is not planned, so plans issued
-years ago do not fill the log with stale reminders on every replan. A row already in
-the log whose window closes unsent is the dispatcher's to record as skipped.
+log has reconciled it. It plans what can still be sent, up to a horizon: a
+notification whose catch-up window (``expires_at``) closed before ``now`` is not
+planned, so plans issued years ago do not fill the log with stale reminders (a row
+already in the log whose window closes unsent is the dispatcher's to record as
+skipped), and neither is one due after the horizon (:data:`HORIZON`, 90 days), which a
+later replan plans in its turn.
 
 How one reminder is placed:
 
@@ -18,7 +20,8 @@ How one reminder is placed:
    reminder must arrive before it), forward when it is after.
 4. The rule's time of day in the configured zone gives ``planned_at``; it expires
    after the rule's ``catch_up``, or earlier when the next occurrence of a repeating
-   chaser is due, so only the latest chaser is sent late.
+   chaser is due, so only the latest chaser is sent late. It is planned when that
+   time lies between now and the horizon, and its catch-up window is still open.
 
 Keys are ``reminder:<rule>:<task>:<deadline>:<agency>``, with ``:<n>`` appended for
 the n-th (n ≥ 2) occurrence of a repeating chaser, and
@@ -50,8 +53,10 @@ from scheduler.workdays import Workdays
 
 _ROLE_PRIORITY: dict[Role, int] = {"lead": 0, "responsible": 1, "support": 2}
 _LOOKBACK_LIMIT = timedelta(days=366 * 30)
-# How far ahead recurring obligations are expanded, and digest periods planned.
-HORIZON = timedelta(days=400)
+# How far ahead reminders and digests are planned. Every replan (hourly in the daemon,
+# and at each digest's cron time) looks ahead again, so a notification is in the log
+# long before it is due; the log need not hold years of reminders of far deadlines.
+HORIZON = timedelta(days=90)
 DIGEST_HORIZON = timedelta(weeks=4)
 
 
@@ -183,12 +188,14 @@ class Planner:
         ]
 
     def _occurrences(self, index: int, rule: ReminderRule, due: Due) -> list[_Time]:
-        """The rule's times for a due date that are still sendable now, computed once."""
+        """The rule's times for a due date from now to the horizon, computed once."""
         key = (index, due.date, due.since)
         times = self._times.get(key)
         if times is None:
             times = self._times[key] = [
-                when for when in _occurrences(rule, due, self.workdays, self.tz) if when.expires >= self.now
+                when
+                for when in _occurrences(rule, due, self.workdays, self.tz)
+                if when.expires >= self.now and when.planned <= self.until
             ]
         return times
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
-from scheduler.cli import main
+from scheduler.cli import STATUSES, main
 from scheduler.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,15 +32,15 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def duban(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with freeze_time(NOW):
+def duban(capsys: pytest.CaptureFixture[str], *argv: str, at: str = NOW) -> tuple[int, str, str]:
+    with freeze_time(at):
         code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 
 
-def as_json(capsys: pytest.CaptureFixture[str], *argv: str) -> list | dict:
-    code, out, err = duban(capsys, *argv, "--format", "json")
+def as_json(capsys: pytest.CaptureFixture[str], *argv: str, at: str = NOW) -> list | dict:
+    code, out, err = duban(capsys, *argv, "--format", "json", at=at)
     assert code == 0, err
     return json.loads(out)
 
@@ -81,28 +81,46 @@ def test_tasks_lists_the_seed_tasks_with_agencies_and_dates(workspace: Path, cap
 
 
 def test_lifecycle_done_cancels_planned_reminders(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert duban(capsys, "ingest")[0] == 0
+    at = "2025-08-01 02:00:00"  # the notice a quarter before the task's 2025 goal is ahead
+    assert duban(capsys, "ingest", at=at)[0] == 0
     key = "泉政办〔2024〕15号#二.(一).1"
-    planned = [row for row in as_json(capsys, "plan", "--from", "2026-01-01") if row["task"] == key]
-    assert planned, "a task due 2035 has reminders ahead"
-    code, out, err = duban(capsys, "done", key, "--note", "已完成")
+    planned = [row for row in as_json(capsys, "plan", at=at) if row["task"] == key]
+    assert planned, "a task due 2025-12-31 has reminders ahead"
+    code, out, err = duban(capsys, "done", key, "--note", "已完成", at=at)
     assert code == 0, err
-    assert not [row for row in as_json(capsys, "plan", "--from", "2026-01-01") if row["task"] == key]
-    cancelled = as_json(capsys, "sent", "--status", "cancelled")
+    assert not [row for row in as_json(capsys, "plan", at=at) if row["task"] == key]
+    cancelled = as_json(capsys, "sent", "--status", "cancelled", at=at)
     assert {row["key"] for row in cancelled} >= {row["key"] for row in planned}
-    assert as_json(capsys, "tasks", "--status", "done")[0]["key"] == key
+    assert as_json(capsys, "tasks", "--status", "done", at=at)[0]["key"] == key
 
-    assert duban(capsys, "reopen", key)[0] == 0
-    assert [row for row in as_json(capsys, "plan", "--from", "2026-01-01") if row["task"] == key]
+    assert duban(capsys, "reopen", key, at=at)[0] == 0
+    assert [row for row in as_json(capsys, "plan", at=at) if row["task"] == key]
+
+
+def test_ingest_of_a_changed_document_replans_only_its_rows(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    at = "2025-08-01 02:00:00"  # the 2025 goals of 泉州's plan have notices ahead
+    assert duban(capsys, "ingest", at=at)[0] == 0
+    every = [f"--status={status}" for status in STATUSES]
+    before = {row["key"]: row for row in as_json(capsys, "sent", *every, at=at)}
+    plan = workspace / "seeds" / "003_2496aa1d8b28a480.txt"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("到2025年", "到2026年"), encoding="utf-8")
+
+    code, out, err = duban(capsys, "ingest", str(plan), at="2025-08-01 03:00:00")
+    assert code == 0, err
+    after = {row["key"]: row for row in as_json(capsys, "sent", *every, at=at)}
+    changed = {key for key in before.keys() | after.keys() if before.get(key) != after.get(key)}
+    assert changed, "its 2025 goals' notices are cancelled"
+    assert all(key.startswith("reminder:") and ":泉政办〔2024〕15号#" in key for key in changed)
+    assert {after[key]["status"] for key in changed} == {"cancelled"}
 
 
 def test_extend_moves_reminders_to_the_new_date(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert duban(capsys, "ingest")[0] == 0
     key = "温鹿政发〔2017〕18号#二.(一).4"
-    code, _, err = duban(capsys, "extend", key, "2027-03-31", "--reason", "上级文件调整")
+    code, _, err = duban(capsys, "extend", key, "2027-01-29", "--reason", "上级文件调整")
     assert code == 0, err
     dues = {row["due"] for row in as_json(capsys, "plan") if row["task"] == key}
-    assert dues == {"2027-03-31"}
+    assert dues == {"2027-01-29"}
     assert as_json(capsys, "tasks", "--status", "open")
 
 

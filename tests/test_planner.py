@@ -55,12 +55,13 @@ def rule(name: str = "r", kind: str = "reminder", **fields) -> ReminderRule:
 
 
 # Planned long before every date of the tables below, so no reminder is already past
-# its catch-up window (the planner leaves those out).
+# its catch-up window, and with a horizon beyond them all (the planner leaves out both).
 LONG_BEFORE = at(date(2015, 1, 1))
+BEYOND = timedelta(days=366 * 20)
 
 
-def run(states, *rules: ReminderRule, now: datetime = LONG_BEFORE, **kwargs) -> list[Notification]:
-    return plan(states, RuleSet(reminders=rules), CALENDAR, now, tz=TZ, expand=expand, **kwargs)
+def run(states, *rules: ReminderRule, now: datetime = LONG_BEFORE, horizon: timedelta = BEYOND, **kwargs) -> list[Notification]:
+    return plan(states, RuleSet(reminders=rules), CALENDAR, now, tz=TZ, expand=expand, horizon=horizon, **kwargs)
 
 
 def days(notes: list[Notification]) -> list[date]:
@@ -384,6 +385,7 @@ def test_times_are_local_in_any_zone_across_a_year(zone: str, periods: int) -> N
         CALENDAR,
         datetime(2024, 1, 1, 1, tzinfo=ZoneInfo("UTC")),
         tz=tz,
+        horizon=timedelta(days=366),
         digest_horizon=timedelta(days=366),
     )
     assert [n.kind for n in notes].count("reminder") == 12
@@ -393,12 +395,18 @@ def test_times_are_local_in_any_zone_across_a_year(zone: str, periods: int) -> N
     assert len(offsets) == (1 if zone == "Asia/Shanghai" else 2)
 
 
-def test_horizons_bound_recurring_and_digests_not_one_shot_deadlines() -> None:
-    rules = RuleSet(reminders=(rule(kind="due"),), digests=WEEKLY.digests)
-    far = state(deadline(date(2030, 6, 28)), QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 1)))
-    notes = plan([far], rules, CALENDAR, at(date(2024, 1, 1)), tz=TZ, horizon=timedelta(days=100))
-    assert [n.due for n in notes if n.kind == "due"] == [date(2024, 3, 31), date(2030, 6, 28)]
-    # Digests only four weeks ahead by default: every replan plans ahead again.
+def test_horizons_bound_reminders_and_digests() -> None:
+    rules = RuleSet(reminders=(rule(kind="due"), rule("before", offset=relativedelta(days=30))), digests=WEEKLY.digests)
+    far = state(deadline(date(2024, 4, 15)), QUARTERLY, document=replace(DOC, issued_on=date(2024, 1, 1)))
+    notes = plan([far], rules, CALENDAR, at(date(2024, 1, 1)), tz=TZ)
+    # 90 days ahead, to 03-31: the first quarter's notice and report, and the notice of
+    # 04-15 (on 03-15); not yet its due note nor the next quarter.
+    assert [(n.rule, n.due, n.planned_at.date()) for n in notes if n.kind != "digest"] == [
+        ("before", date(2024, 3, 31), date(2024, 3, 1)),
+        ("before", date(2024, 4, 15), date(2024, 3, 15)),
+        ("r", date(2024, 3, 31), date(2024, 3, 29)),
+    ]
+    # Digests four weeks ahead: every replan plans ahead again.
     assert [n.period for n in notes if n.kind == "digest"] == ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22", "2024-01-29"]
 
 

@@ -157,9 +157,10 @@ def test_cancelled_and_skipped() -> None:
     skipped = Counter(row.note.rule for row in LOG.values() if row.status == "skipped")
     assert cancelled == {
         "due-today": 2 + 3,  # t1 done (2 agencies), t2 extended (3)
-        # t1's four chasers (2 agencies); t2's chasers of 09-30 were three, not four: the
-        # first two (10-01, 10-08) both fall on 10-08 after National Day and coalesce.
-        "overdue": 4 * 2 + 3 * 3,
+        # t1's four chasers (2 agencies); t2's chasers of 09-30 planned by 09-20, 30 days
+        # ahead: 10-08 (10-01 and 10-08 both fall on 10-08 after National Day and
+        # coalesce) and 10-14, not yet 10-21 (3 agencies).
+        "overdue": 4 * 2 + 2 * 3,
         "escalation": 1 + 2,
         "week-ahead": 3,  # t2's 09-23, three days after its extension
         # 市财政局's 07-15 and 07-22 periods, already planned when t1 was done.

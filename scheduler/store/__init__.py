@@ -7,7 +7,7 @@ lock on SQLite (``BEGIN IMMEDIATE``) and lock only the rows they claim on Postgr
     store = Store("sqlite:///duban.db")
     store.migrate()                                   # alembic upgrade head
     store.save_document(doc, digest=..., now=now)     # tasks upserted by key
-    store.reconcile(planner_output, now=now)          # the log matches the rules
+    store.replan(plan_tasks, now=now)                  # the log matches the rules
     for entry in store.claim_due(now=now, owner="host:pid", lease=timedelta(minutes=5), limit=50):
         ...                                           # render, send, then
         store.mark_sent(entry.key, owner="host:pid", at=now, message_id=..., reply=...)
@@ -19,7 +19,7 @@ The schema comes only from the Alembic migrations in ``scheduler/migrations``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 
@@ -31,9 +31,14 @@ from scheduler.store.documents import SaveResult
 from scheduler.store.engine import make_engine, migrate, writing
 from scheduler.store.lock import daemon_lock
 from scheduler.store.log import LeaseLost, LogEntry, ReconcileResult
-from scheduler.store.schema import notifications
+from scheduler.store.schema import documents as documents_table
+from scheduler.store.schema import notifications, tasks
 
 __all__ = ["LeaseLost", "LogEntry", "ReconcileResult", "SaveResult", "Store"]
+
+# Documents replanned per transaction: a few thousand tasks, so a replan holds little
+# memory and the SQLite write lock only briefly at a time.
+DOCUMENTS_PER_REPLAN = 200
 
 
 class Store:
@@ -83,17 +88,65 @@ class Store:
         now: datetime,
         reason: str = log.CANCEL_REASON,
     ) -> ReconcileResult:
+        """Make the whole log carry ``desired``: what it lacks and may still be sent is cancelled."""
         with writing(self.engine) as connection:
-            return log.reconcile(connection, desired, now=now, reason=reason)
+            return log.reconcile(connection, desired, now=now, scope=sa.true(), reason=reason)
 
     def add(self, notifications: Iterable[Notification], *, now: datetime) -> ReconcileResult:
         """Put these notifications in the log as :meth:`reconcile` would, cancelling none.
 
-        For one-off sends (``duban digest --send``): a key already in the log keeps its
-        row, so what was sent is not sent again.
+        For one-off sends (``duban digest --send``) and for the digests a replan of some
+        documents wants: a key already in the log keeps its row, so what was sent is not
+        sent again.
         """
         with writing(self.engine) as connection:
-            return log.reconcile(connection, notifications, now=now, complete=False)
+            return log.reconcile(connection, notifications, now=now, scope=None)
+
+    def replan(
+        self,
+        plan: Callable[[list[TaskState]], Iterable[Notification]],
+        *,
+        now: datetime,
+        paths: Sequence[str] | None = None,
+        reason: str = log.CANCEL_REASON,
+    ) -> ReconcileResult:
+        """Reconcile the reminders of the stored tasks with what ``plan`` wants of them.
+
+        The documents (every one, or those stored under ``paths``) are taken a batch at
+        a time: one transaction reads a batch's live tasks, plans them and reconciles
+        the rows of every task of those documents, removed ones included, so memory
+        stays that of one batch and a change to one document touches only its rows.
+        Replanning every document also cancels what is left of tasks gone from the
+        store.
+        """
+        chosen = sa.select(documents_table.c.id).order_by(documents_table.c.id)
+        if paths is not None:
+            chosen = chosen.where(documents_table.c.path.in_(paths))
+        with self.engine.begin() as connection:
+            ids = connection.execute(chosen).scalars().all()
+        result = ReconcileResult()
+        for start in range(0, len(ids), DOCUMENTS_PER_REPLAN):
+            batch = ids[start : start + DOCUMENTS_PER_REPLAN]
+            with writing(self.engine) as connection:
+                states = documents._states(
+                    connection, tasks.c.document_id.in_(batch) & tasks.c.removed_at.is_(None)
+                )
+                keys = sa.select(tasks.c.key).where(tasks.c.document_id.in_(batch))
+                result += log.reconcile(
+                    connection, plan(states), now=now, scope=notifications.c.task_key.in_(keys), reason=reason
+                )
+        if paths is None:
+            with writing(self.engine) as connection:
+                result += ReconcileResult(cancelled=log.cancel_orphans(connection, now=now, reason=reason))
+        return result
+
+    def reconcile_digests(
+        self, desired: Iterable[Notification], *, now: datetime, reason: str = log.CANCEL_REASON
+    ) -> ReconcileResult:
+        """Make the log's digests carry ``desired``, the digests every stored task calls for."""
+        scope = notifications.c.task_key.is_(None) & (notifications.c.kind == "digest")
+        with writing(self.engine) as connection:
+            return log.reconcile(connection, desired, now=now, scope=scope, reason=reason)
 
     def skip_expired(self, *, now: datetime, reason: str) -> int:
         """Skip, in one statement, every claimable row whose catch-up window has closed."""

@@ -18,8 +18,9 @@ overwrite what the new owner records.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
@@ -30,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from scheduler.errors import DubanError
 from scheduler.model import Notification
 from scheduler.store.schema import notifications as log
+from scheduler.store.schema import tasks
 
 STATUSES = ("planned", "claimed", "sent", "failed", "dead", "cancelled", "skipped")
 # Columns the rules decide; reconcile rewrites them on a still-planned row.
@@ -101,16 +103,38 @@ class ReconcileResult:
     unchanged: int = 0
 
 
+    def __add__(self, other: ReconcileResult) -> ReconcileResult:
+        return ReconcileResult(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in fields(ReconcileResult))
+        )
+
+
 def _entry(row: sa.Row) -> LogEntry:
     values = row._asdict()
     values.pop("id")
+    values.pop("plan_hash")
     values["cc"] = tuple(values["cc"])
     return LogEntry(**values)
+
+
+def plan_hash(notification: Notification) -> str:
+    """A fingerprint of what the rules decide about a notification (its plan columns).
+
+    Stored with the row, so that reconciling compares one short column instead of
+    reading and converting twelve. Times count as instants, whatever their zone.
+    """
+    n = notification
+    parts = (
+        n.kind, n.rule, n.template, n.agency, n.task_key, n.due, n.role, n.period, n.cc,
+        n.planned_at.timestamp(), n.expires_at.timestamp() if n.expires_at else None, n.shifted_from,
+    )
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).hexdigest()
 
 
 def _plan(notification: Notification) -> dict[str, Any]:
     values = {column: getattr(notification, column) for column in PLAN_COLUMNS}
     values["cc"] = list(notification.cc)
+    values["plan_hash"] = plan_hash(notification)
     return values
 
 
@@ -130,7 +154,7 @@ def _rewrite(
         .where(log.c.key == sa.bindparam("p_key"), log.c.status == status)
         .values(
             {
-                **{column: sa.bindparam(f"p_{column}") for column in PLAN_COLUMNS},
+                **{column: sa.bindparam(f"p_{column}") for column in (*PLAN_COLUMNS, "plan_hash")},
                 "status": "planned",
                 "reason": None,
                 "updated_at": now,
@@ -156,63 +180,57 @@ def reconcile(
     desired: Iterable[Notification],
     *,
     now: datetime,
+    scope: sa.ColumnElement[bool] | None,
     reason: str = CANCEL_REASON,
-    complete: bool = True,
 ) -> ReconcileResult:
     """Make the log carry ``desired``.
 
-    With ``complete``, ``desired`` is everything the rules want, and the planned or
-    failed rows it lacks are cancelled; without, only the rows of ``desired`` are
-    looked at, so nothing else is cancelled.
+    ``scope`` selects the rows ``desired`` is complete for (the whole log, the
+    reminders of some tasks, the digests): its planned or failed rows that ``desired``
+    lacks are cancelled, unless their catch-up window has closed (the dispatcher skips
+    those). With no scope only the rows of ``desired`` are looked at and nothing is
+    cancelled. Only the key, status and plan hash of the scope's rows that may still
+    change are read: sent, dead and skipped rows, and rows past their window, are the
+    unique key's to keep (a desired key among them is tried, conflicts, and is then
+    looked at alone).
     """
-    wanted: dict[str, Notification] = {}
+    wanted: dict[str, dict[str, Any]] = {}
     for notification in desired:
         if notification.key in wanted:
             raise ValueError(f"two desired notifications share the key {notification.key!r}")
-        wanted[notification.key] = notification
-    plan_columns = [log.c[column] for column in PLAN_COLUMNS]
-    pending = sa.select(log.c.key, log.c.status, *plan_columns).where(
-        log.c.status.in_(("planned", "failed"))
-    )
-    scopes = (
-        [pending] if complete else [pending.where(log.c.key.in_(b)) for b in _batches(wanted)]
-    )
-    live = {row.key: row for scope in scopes for row in connection.execute(scope)}
-    cancelled = {
-        key
-        for batch in _batches(wanted)
-        for key in connection.execute(
-            sa.select(log.c.key).where(log.c.status == "cancelled", log.c.key.in_(batch))
-        ).scalars()
-    }
+        wanted[notification.key] = _plan(notification)
+    columns = (log.c.key, log.c.status, log.c.plan_hash)
+    changeable = log.c.status.in_(("planned", "failed", "claimed", "cancelled")) & _open_window(now)
+    if scope is None:
+        rows = _rows(connection, sa.select(*columns).where(changeable), wanted)
+    else:
+        rows = {row.key: row for row in connection.execute(sa.select(*columns).where(scope, changeable))}
 
-    new = [
-        {"key": key, **_plan(n), "status": "planned", "attempts": 0, "created_at": now}
-        for key, n in wanted.items()
-        if key not in live and key not in cancelled
-    ]
-    added = 0
+    new = [key for key in wanted if key not in rows]
+    inserted: set[str] = set()
     if new:
         insert = _insert(connection.dialect.name).on_conflict_do_nothing(index_elements=[log.c.key])
-        inserted = connection.execute(
-            insert.values(updated_at=now).returning(log.c.key), new
-        ).all()
-        added = len(inserted)
+        statement = insert.values(updated_at=now).returning(log.c.key)
+        for batch in _batches(new):
+            values = [
+                {"key": key, **wanted[key], "status": "planned", "attempts": 0, "created_at": now}
+                for key in batch
+            ]
+            inserted.update(connection.execute(statement, values).scalars())
+        rows |= _rows(connection, sa.select(*columns), [key for key in new if key not in inserted])
 
-    moved = []
-    for key, row in live.items():
-        if key in wanted and row.status == "planned":
-            plan = _plan(wanted[key])
-            if any(plan[column] != getattr(row, column) for column in PLAN_COLUMNS):
-                moved.append(_parameters(key, plan))
+    moved = [
+        _parameters(key, wanted[key])
+        for key, row in rows.items()
+        if key in wanted and row.status == "planned" and row.plan_hash != wanted[key]["plan_hash"]
+    ]
     updated = _rewrite(connection, "planned", moved, now=now)
-    again = [_parameters(key, _plan(wanted[key])) for key in cancelled]
+    again = [_parameters(key, wanted[key]) for key, row in rows.items() if key in wanted and row.status == "cancelled"]
     restored = _rewrite(connection, "cancelled", again, now=now)
 
-    # A row whose catch-up window has closed is not planned any more, but not because
-    # the rules changed their mind: it is left for the dispatcher to record as skipped.
     dropped = 0
-    for batch in _batches(key for key in live if key not in wanted):
+    unwanted = (key for key, row in rows.items() if key not in wanted and row.status in ("planned", "failed"))
+    for batch in _batches(unwanted):
         dropped += connection.execute(
             sa.update(log)
             .where(log.c.key.in_(batch), log.c.status.in_(("planned", "failed")), _open_window(now))
@@ -220,12 +238,39 @@ def reconcile(
         ).rowcount
 
     return ReconcileResult(
-        added=added,
+        added=len(inserted),
         updated=updated,
         restored=restored,
         cancelled=dropped,
-        unchanged=len(wanted) - added - updated - restored,
+        unchanged=len(wanted) - len(inserted) - updated - restored,
     )
+
+
+def _rows(connection: sa.Connection, query: sa.Select, keys: Iterable[str]) -> dict[str, sa.Row]:
+    """The rows ``query`` finds among ``keys``, by key, a batch of keys at a time."""
+    return {
+        row.key: row
+        for batch in _batches(keys)
+        for row in connection.execute(query.where(log.c.key.in_(batch)))
+    }
+
+
+def cancel_orphans(connection: sa.Connection, *, now: datetime, reason: str) -> int:
+    """Cancel the reminders still to send of tasks that are gone from the store.
+
+    Tasks are only marked removed, never deleted, so this only finds the rows of
+    documents deleted from the database by hand.
+    """
+    return connection.execute(
+        sa.update(log)
+        .where(
+            log.c.status.in_(("planned", "failed")),
+            log.c.task_key.is_not(None),
+            _open_window(now),
+            log.c.task_key.not_in(sa.select(tasks.c.key)),
+        )
+        .values(status="cancelled", reason=reason, retry_at=None, updated_at=now)
+    ).rowcount
 
 
 def _open_window(now: datetime) -> sa.ColumnElement[bool]:

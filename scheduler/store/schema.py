@@ -170,6 +170,7 @@ notifications = sa.Table(
     sa.Column("planned_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime),
     sa.Column("shifted_from", sa.Date),
+    sa.Column("plan_hash", sa.Text),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("owner", sa.Text),
