@@ -66,7 +66,7 @@ _COUNT_LIVE = (
 )
 _INSERT_DOCUMENT = sa.insert(documents).returning(documents.c.id)
 _UPDATE_DOCUMENT = sa.update(documents).where(documents.c.id == sa.bindparam("document"))
-_INSERT_TASKS = sa.insert(tasks).returning(tasks.c.id, sort_by_parameter_order=True)
+_INSERT_TASKS = sa.insert(tasks).returning(tasks.c.key, tasks.c.id)
 _UPDATE_TASKS = (
     sa.update(tasks)
     .where(tasks.c.id == sa.bindparam("task"))
@@ -184,7 +184,11 @@ def save_document(
 def _insert_tasks(
     connection: sa.Connection, document_id: int, new: Sequence[tuple[int, Task]], now: datetime
 ) -> list[tuple[int, Task]]:
-    """Insert new tasks in one statement; each with the id it was given."""
+    """Insert new tasks in one statement; each with the id it was given.
+
+    The ids come back by key: asking for them in the order of the rows would make
+    SQLAlchemy insert one row at a time on SQLite, which does not promise that order.
+    """
     if not new:
         return []
     ids = connection.execute(
@@ -203,8 +207,9 @@ def _insert_tasks(
             }
             for position, task in new
         ],
-    ).scalars()
-    return list(zip(ids, (task for _, task in new)))
+    )
+    by_key = {key: task_id for key, task_id in ids}
+    return [(by_key[task.key], task) for _, task in new]
 
 
 def _write_agencies(connection: sa.Connection, written: Sequence[tuple[int, Task]]) -> None:
