@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from scheduler.names import looks_like_agency, split_top
@@ -40,10 +40,14 @@ class Heads:
 
     ``strays`` are the top-level headings as such an error writes them (三、保障措施),
     made once per plan, so checking a body does not go through every item of the plan.
+    ``clauses`` remembers what :func:`split_responsibility` found in each item of the
+    plan, which is asked of an item more than once (is it a unit, does the plan name
+    agencies at all, and when it is read as a task).
     """
 
     by_path: dict[tuple[str, ...], str]
     strays: tuple[str, ...]
+    clauses: dict[Item, tuple[str, tuple[str, ...]]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, items: Iterable[Item]) -> Heads:
@@ -55,13 +59,20 @@ class Heads:
         return self.by_path.get(path, "")
 
 
-def split_responsibility(item: Item, heads: Heads) -> tuple[str, list[str]]:
+def split_responsibility(item: Item, heads: Heads) -> tuple[str, tuple[str, ...]]:
     """The item's body without its responsibility, and the responsibility clauses found."""
+    found = heads.clauses.get(item)
+    if found is None:
+        found = heads.clauses[item] = _split(item, heads.strays)
+    return found
+
+
+def _split(item: Item, strays: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     labelled, kept = [], []
     for line in item.lines:
         (labelled if starts_with_label(line) else kept).append(line)
     clauses = [";".join(labelled)] if labelled else []
-    body = _strip_stray_heading("\n".join([item.head, *kept]).strip(), heads)
+    body = _strip_stray_heading("\n".join([item.head, *kept]).strip(), strays)
     bracket = _trailing_bracket(body)
     if bracket is not None:
         start, content = bracket
@@ -80,7 +91,7 @@ def split_responsibility(item: Item, heads: Heads) -> tuple[str, list[str]]:
     if by:
         clauses.insert(0, f"{by.group('lead')}牵头" + (f",{by.group('support')}配合" if by.group("support") else ""))
         body = (body[: by.start()] + body[by.end() :]).strip()
-    return body, clauses
+    return body, tuple(clauses)
 
 
 def has_responsibility(item: Item, heads: Heads) -> bool:
@@ -127,9 +138,9 @@ def _is_agency_list(content: str) -> bool:
     return all(looks_like_agency(part) for part in split_top(content))
 
 
-def _strip_stray_heading(body: str, heads: Heads) -> str:
+def _strip_stray_heading(body: str, strays: tuple[str, ...]) -> str:
     """Drop a heading repeated at the end of a body by a scraping error (X10): …约谈。三、保障措施."""
-    for stray in heads.strays:
+    for stray in strays:
         if body.endswith(stray) and len(body) > len(stray):
             return body[: -len(stray)].rstrip()
     return body

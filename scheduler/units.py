@@ -10,7 +10,7 @@ responsible. The section headings are data (rules/wording.toml).
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
 from scheduler.clauses import Heads, has_responsibility, starts_with_label
 from scheduler.outline import Item, Outline
@@ -52,13 +52,25 @@ def _shares_last_line(parent: Item, children: tuple[Item, ...], leaves: list[boo
 
 def section_of(item: Item, heads: Heads) -> str:
     """goal, means or task: what the top-level section above an item is about."""
-    goals, means = _sections()
-    titles = [fold(heads.get(item.path[: depth + 1])[:12]) for depth in range(len(item.path))]
-    if any(goals.search(title) for title in titles):
+    kinds = [_heading_kind(heads.get(item.path[: depth + 1])[:12]) for depth in range(len(item.path))]
+    if "goal" in kinds:
         return "goal"
-    if any(means.search(title) for title in titles):
+    if "means" in kinds:
         return "means"
     return "task"
+
+
+@lru_cache(maxsize=1024)
+def _heading_kind(start: str) -> str | None:
+    """goal or means, for a heading that starts with these words, else None; remembered,
+    as the same few section headings sit above every item of every plan."""
+    goals, means = _sections()
+    folded = fold(start)
+    if goals.search(folded):
+        return "goal"
+    if means.search(folded):
+        return "means"
+    return None
 
 
 @cache

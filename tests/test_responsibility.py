@@ -128,4 +128,4 @@ def test_same_below(clause, expected):
 )
 def test_split_responsibility(head, lines, body, clauses):
     item = Item(("一",), head, lines, 0)
-    assert split_responsibility(item, Heads.of([item])) == (body, clauses)
+    assert split_responsibility(item, Heads.of([item])) == (body, tuple(clauses))
