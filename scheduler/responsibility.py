@@ -47,6 +47,7 @@ class _Grammar:
     verbs: tuple[tuple[str, str], ...]
     label: re.Pattern[str]
     verb: re.Pattern[str]
+    longest_verb: int
     marked_lead: re.Pattern[str]
     verb_then_list: re.Pattern[str]
     bare_is_lead: re.Pattern[str]
@@ -67,6 +68,7 @@ def _grammar() -> _Grammar:
         ),
         # A role verb closing a list of names.
         verb=re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(verbs)) + r")\s*$"),
+        longest_verb=max((len(verb) for verb, _ in verbs), default=0),
         # A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
         marked_lead=re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?"),
         # A role verb followed by 、 instead of a comma: (A牵头、B配合).
@@ -135,7 +137,7 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
     for kind, text in lists:
         if kind in ("person", "time") or not text:
             continue
-        if labelled and any(grammar.verb.search(part) for part in split_top(text, ",;")):
+        if labelled and any(map(_closing_verb, split_top(text, ",;"))):
             inner = parse_responsibility(text, mode)
             refs.extend(inner.agencies)
             dropped.extend(inner.dropped)
@@ -145,6 +147,16 @@ def parse_responsibility(clause: str, mode: str = "responsible") -> Responsibili
         refs.extend(with_role(listed.names, role_of(kind, has_lead, mode)))
         dropped.extend(listed.dropped)
     return Responsibility(merge(refs, ()), tuple(dropped))
+
+
+def _closing_verb(text: str) -> re.Match[str] | None:
+    """The role verb that closes ``text`` (…牵头, …按职责分别负责), if one does.
+
+    The verb pattern matches only at the end of a text (spaces aside), so it is tried
+    only where a verb ending there can start, not at every character.
+    """
+    grammar = _grammar()
+    return grammar.verb.search(text, max(0, len(text.rstrip()) - grammar.longest_verb))
 
 
 def _label_kind(match: re.Match[str]) -> str:
@@ -157,7 +169,7 @@ def is_responsibility(content: str) -> bool:
     content = _CARRY.sub("", content) if _may_carry(content) else content
     grammar = _grammar()
     labelled = may_hold_label(content) and grammar.label.search(content)
-    return bool(labelled or any(grammar.verb.search(part) for part in split_top(content, ",;")))
+    return bool(labelled or any(map(_closing_verb, split_top(content, ",;"))))
 
 
 def split_time(clause: str) -> tuple[str, list[str]]:
@@ -242,10 +254,10 @@ def _verb_lists(clause: str) -> list[tuple[str, str]]:
         together = _TOGETHER.search(part)
         if together:
             rest = part[together.end() :]
-            verb = grammar.verb.search(rest)
+            verb = _closing_verb(rest)
             lists += [("lead", part[: together.start()]), ("support", rest[: verb.start()] if verb else rest)]
             continue
-        match = grammar.verb.search(part)
+        match = _closing_verb(part)
         if match is None:
             pending.append(part)
             continue
