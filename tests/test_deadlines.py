@@ -193,6 +193,7 @@ RECURRING = [
     ("每季度末月25日前", "FREQ=MONTHLY;BYMONTH=3,6,9,12;BYMONTHDAY=25"),
     ("每个月的10号前", "FREQ=MONTHLY;BYMONTHDAY=10"),
     ("每年的12月底前", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=-1"),
+    ("于每年12月10日前报送本年度工作总结", "FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=10"),
     ("半年一次", "FREQ=MONTHLY;BYMONTH=6,12;BYMONTHDAY=-1"),
     ("两年一次", "FREQ=YEARLY;INTERVAL=2;BYMONTH=12;BYMONTHDAY=-1"),
     ("每月月底前", "FREQ=MONTHLY;BYMONTHDAY=-1"),
@@ -248,6 +249,7 @@ NOT_LIMITS = [
     "2018年《政府工作报告》",
     "加盟电话:152-6623-5191",
     "将上年度工作总结报送市卫计委",
+    "2018年工作总结",
     "2020年全市累计投入5亿元",
     "2017年,全区已建成家庭医生工作室20个",
 ]
