@@ -228,8 +228,8 @@ def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, str] |
     columns = [column_of(cell) for cell in cells] if len(cells) >= 3 else []
     if len(cells) < 3 or (shape == "space" and None in columns):
         columns, shape = [], "cell"
-        for candidate in lines[index : index + 16]:
-            column = column_of(candidate)
+        for candidate in range(index, min(index + 16, len(lines))):
+            column = column_of(lines[candidate])
             if column is None:
                 break
             columns.append(column)

@@ -31,6 +31,9 @@ _CARRY = re.compile(
     r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
 )
 
+# What every carry-forward clause has, found quickly (a search that starts at 均 or 都).
+_CARRY_MARK = re.compile(r"[均都](?:需|须|由|要)|均涉及")
+
 # A part of a responsibility clause that is a time limit, not an agency: 2018年底前完成.
 _TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
 
@@ -198,12 +201,12 @@ def carry_forward(clause: str) -> tuple[str, str | None]:
 
 
 def _may_carry(text: str) -> bool:
-    """Whether ``text`` has the word every carry-forward clause has (均 or 都).
+    """Whether ``text`` has the words every carry-forward clause has (均需, 都由 … or 均涉及).
 
     The clause's pattern starts with optional words, so searching for it tries every
-    position of a text; most texts have neither word and are passed over at once.
+    position of a text; most texts lack these words and are passed over at once.
     """
-    return "均" in text or "都" in text
+    return _CARRY_MARK.search(text) is not None
 
 
 def same_below(clause: str) -> tuple[str, bool]:
