@@ -66,8 +66,7 @@ def clean_lines(text: str) -> list[str]:
     lines = []
     for raw in text.split("\n"):
         raw = _realigned(raw) if damaged and _MOJIBAKE.search(raw[:6]) else raw
-        cells = [" ".join(cell.split()) for cell in raw.split(CELL)]
-        line = CELL.join(cells).strip()
+        line = CELL.join(" ".join(cell.split()) for cell in raw.split(CELL)).strip() if CELL in raw else " ".join(raw.split())
         if ((not line or line[0] in _RULE_START) and _RULE.fullmatch(line)) or chrome.match(line):
             continue
         if footer.match(line):

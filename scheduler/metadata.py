@@ -92,7 +92,8 @@ def plan_start(lines: list[str], title: str | None) -> int | None:
     if not title:
         return None
     wanted = _comparable(title)
-    found = [index for index, line in enumerate(lines) if _comparable(line) == wanted]
+    first, last = wanted[:1], wanted[-1:]  # in any line that prints it; most lines lack them
+    found = [index for index, line in enumerate(lines) if first in line and last in line and _comparable(line) == wanted]
     return found[-1] if found else None
 
 
