@@ -104,8 +104,12 @@ def split_top(text: str, separators: str = _SEPARATORS) -> list[str]:
     Only the brackets and separators are visited (one search for them all), not every
     character: lists are split several times over while a plan is read.
     """
+    splitter = _splitter(separators)
+    if splitter.search(text) is None:  # one part, as most names and many lists are
+        text = text.strip()
+        return [text] if text else []
     parts, depth, start = [], 0, 0
-    for match in _splitter(separators).finditer(text):
+    for match in splitter.finditer(text):
         char = match.group()
         if char in _OPENING:
             depth += 1
