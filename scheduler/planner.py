@@ -38,7 +38,7 @@ when it is rendered, from the tasks as they are then.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -159,6 +159,10 @@ class Planner:
         self.digest_until = self.now + digest_horizon
         self.audience = Audience()
         self._times: dict[tuple[int, date, date | None], list[_Time]] = {}
+        self._recurring: dict[tuple[str, date], list[date]] = {}
+        self._rules_by_due: dict[tuple[str, Precision | None], list[tuple[int, ReminderRule]]] = {}
+        self._every_rule = range(len(rules.reminders))
+        self._filtered = any(_filters_tasks(rule.match) for rule in rules.reminders)
 
     def reminders(self, states: Iterable[TaskState]) -> list[Notification]:
         """The reminders of these tasks that can still be sent; keys are unique."""
@@ -167,15 +171,20 @@ class Planner:
             self.audience.add(state, [name for name, _ in _recipients(state, Match(), None, self.expand)])
             if state.status != "open":
                 continue
+            rules = self._task_rules(state)
+            recipients: dict[int, list[tuple[str, Role]]] = {}
             wanted: dict[str, Notification] = {}
-            for due in due_dates(state, start=self.now.date(), until=self.until.date()):
-                for index, rule in enumerate(self.rules.reminders):
-                    if not _matches(rule.match, state, due):
+            for due in due_dates(state, start=self.now.date(), until=self.until.date(), occurrences=self._rrule_dates):
+                for index, rule in self._due_rules(due):
+                    if index not in rules:
                         continue
                     times = self._occurrences(index, rule, due)
-                    if times:
-                        for note in _reminders(rule, state, due, times, self.expand):
-                            wanted.setdefault(note.key, note)
+                    if not times:
+                        continue
+                    if index not in recipients:
+                        recipients[index] = _recipients(state, rule.match, rule.roles, self.expand)
+                    for note in _reminders(rule, state, due, times, recipients[index]):
+                        wanted.setdefault(note.key, note)
             notes.extend(wanted.values())
         return notes
 
@@ -187,9 +196,28 @@ class Planner:
             for note in _digests(rule, self.audience, self.workdays, self.now, self.digest_until, self.tz)
         ]
 
+    def _task_rules(self, state: TaskState) -> Container[int]:
+        """The indexes of the rules whose filters on the task and its document let it pass."""
+        if not self._filtered:
+            return self._every_rule
+        return {index for index, rule in enumerate(self.rules.reminders) if _task_matches(rule.match, state)}
+
+    def _due_rules(self, due: Due) -> list[tuple[int, ReminderRule]]:
+        """The rules (with their index) whose filters on the due date itself let it pass."""
+        key = (due.kind, due.precision)
+        rules = self._rules_by_due.get(key)
+        if rules is None:
+            rules = self._rules_by_due[key] = [
+                (index, rule) for index, rule in enumerate(self.rules.reminders) if _due_matches(rule.match, due)
+            ]
+        return rules
+
     def _occurrences(self, index: int, rule: ReminderRule, due: Due) -> list[_Time]:
-        """The rule's times for a due date from now to the horizon, computed once."""
-        key = (index, due.date, due.since)
+        """The rule's times for a due date from now to the horizon, computed once.
+
+        Only a notice ahead of the date depends on the previous occurrence (``since``).
+        """
+        key = (index, due.date, due.since if rule.kind == "reminder" else None)
         times = self._times.get(key)
         if times is None:
             times = self._times[key] = [
@@ -199,9 +227,26 @@ class Planner:
             ]
         return times
 
+    def _rrule_dates(self, rrule: str, first: date, until: date) -> list[date]:
+        """:func:`rrule_dates`, once per rule and start (the tasks of a plan share both)."""
+        dates = self._recurring.get((rrule, first))
+        if dates is None:
+            dates = self._recurring[rrule, first] = rrule_dates(rrule, first, until)
+        return dates
 
-def due_dates(state: TaskState, *, start: date, until: date) -> Iterator[Due]:
-    """The dates a task is due by; a recurring rrule counts from the issue date or ``start``."""
+
+def due_dates(
+    state: TaskState,
+    *,
+    start: date,
+    until: date,
+    occurrences: Callable[[str, date, date], Sequence[date]] | None = None,
+) -> Iterator[Due]:
+    """The dates a task is due by; a recurring rrule counts from the issue date or ``start``.
+
+    ``occurrences`` expands a recurring rule (default :func:`rrule_dates`).
+    """
+    expand = occurrences or rrule_dates
     if state.due is not None:
         yield Due(state.due, "deadline", "day")
         return
@@ -212,21 +257,32 @@ def due_dates(state: TaskState, *, start: date, until: date) -> Iterator[Due]:
             for day in deadline.dates:
                 yield Due(day, "multi", deadline.precision)
         elif deadline.kind == "recurring" and deadline.rrule:
-            first = datetime.combine(state.document.issued_on or start, time())
-            since = first.date()
-            for occurrence in rrulestr(deadline.rrule, dtstart=first).between(
-                first, datetime.combine(until, time()), inc=True
-            ):
-                yield Due(occurrence.date(), "recurring", None, since)
-                since = occurrence.date()
+            since = state.document.issued_on or start
+            for occurrence in expand(deadline.rrule, since, until):
+                yield Due(occurrence, "recurring", None, since)
+                since = occurrence
 
 
-def _matches(match: Match, state: TaskState, due: Due) -> bool:
+def rrule_dates(rrule: str, first: date, until: date) -> list[date]:
+    """The days a recurring obligation (an RFC 5545 rule body) falls due, ``first`` to ``until``."""
+    start = datetime.combine(first, time())
+    return [when.date() for when in rrulestr(rrule, dtstart=start).between(start, datetime.combine(until, time()), inc=True)]
+
+
+def _due_matches(match: Match, due: Due) -> bool:
+    return (not match.precision or (due.kind != "recurring" and due.precision in match.precision)) and (
+        not match.deadline_kind or due.kind in match.deadline_kind
+    )
+
+
+def _filters_tasks(match: Match) -> bool:
+    return bool(match.document or match.jurisdiction or match.title_words)
+
+
+def _task_matches(match: Match, state: TaskState) -> bool:
     document = state.document
     return (
-        (not match.precision or (due.kind != "recurring" and due.precision in match.precision))
-        and (not match.deadline_kind or due.kind in match.deadline_kind)
-        and (not match.document or bool({document.doc_number, document.title, document.path} & set(match.document)))
+        (not match.document or bool({document.doc_number, document.title, document.path} & set(match.document)))
         and (not match.jurisdiction or document.jurisdiction in match.jurisdiction)
         and (not match.title_words or any(word in state.task.title for word in match.title_words))
     )
@@ -256,10 +312,10 @@ def _reminders(
     state: TaskState,
     due: Due,
     times: Sequence[_Time],
-    expand: Callable[[str], Sequence[str]],
+    recipients: Sequence[tuple[str, Role]],
 ) -> list[Notification]:
     notes = []
-    for agency, role in _recipients(state, rule.match, rule.roles, expand):
+    for agency, role in recipients:
         base = f"reminder:{rule.name}:{state.task.key}:{due.date.isoformat()}:{agency}"
         for when in times:
             notes.append(

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.errors import DubanError
 from scheduler.model import Notification
+from scheduler.store.engine import SCHEMA_KEY
 from scheduler.store.schema import notifications as log
 from scheduler.store.schema import tasks
 
@@ -50,6 +51,7 @@ PLAN_COLUMNS = (
     "shifted_from",
 )
 CANCEL_REASON = "no longer planned by the rules"
+RECONCILE_LOCK = 0x7265_636F  # "reco": a PostgreSQL advisory lock, per schema
 BATCH = 500
 
 
@@ -189,35 +191,37 @@ def reconcile(
     reminders of some tasks, the digests): its planned or failed rows that ``desired``
     lacks are cancelled, unless their catch-up window has closed (the dispatcher skips
     those). With no scope only the rows of ``desired`` are looked at and nothing is
-    cancelled. Only the key, status and plan hash of the scope's rows that may still
-    change are read: sent, dead and skipped rows, and rows past their window, are the
-    unique key's to keep (a desired key among them is tried, conflicts, and is then
-    looked at alone).
+    cancelled. Only the key, status and plan hash of the scope's rows within their
+    catch-up window are read, and then the other desired keys alone: whatever they
+    find (a row past its window) is not inserted again.
     """
+    if connection.dialect.name == "postgresql":
+        # One reconciler at a time, as SQLite's write lock already has it: what was read
+        # stays true until the insert, so the rows inserted are exactly those not found.
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(RECONCILE_LOCK, SCHEMA_KEY)))
     wanted: dict[str, dict[str, Any]] = {}
     for notification in desired:
         if notification.key in wanted:
             raise ValueError(f"two desired notifications share the key {notification.key!r}")
         wanted[notification.key] = _plan(notification)
     columns = (log.c.key, log.c.status, log.c.plan_hash)
-    changeable = log.c.status.in_(("planned", "failed", "claimed", "cancelled")) & _open_window(now)
-    if scope is None:
-        rows = _rows(connection, sa.select(*columns).where(changeable), wanted)
-    else:
-        rows = {row.key: row for row in connection.execute(sa.select(*columns).where(scope, changeable))}
+    rows = {}
+    if scope is not None:
+        # Not filtered by status, which would lead SQLite to its status index (every
+        # pending row) rather than the scope's: a row past its window is all it skips.
+        query = sa.select(*columns).where(scope, _open_window(now))
+        rows = {row.key: row for row in connection.execute(query)}
+    # A desired key may still be in the log, final or past its window: looked at alone.
+    rows |= _rows(connection, sa.select(*columns), [key for key in wanted if key not in rows])
 
     new = [key for key in wanted if key not in rows]
-    inserted: set[str] = set()
-    if new:
-        insert = _insert(connection.dialect.name).on_conflict_do_nothing(index_elements=[log.c.key])
-        statement = insert.values(updated_at=now).returning(log.c.key)
-        for batch in _batches(new):
-            values = [
-                {"key": key, **wanted[key], "status": "planned", "attempts": 0, "created_at": now}
-                for key in batch
-            ]
-            inserted.update(connection.execute(statement, values).scalars())
-        rows |= _rows(connection, sa.select(*columns), [key for key in new if key not in inserted])
+    insert = _insert(connection.dialect.name).on_conflict_do_nothing(index_elements=[log.c.key])
+    for batch in _batches(new):
+        values = [
+            {"key": key, **wanted[key], "status": "planned", "attempts": 0, "created_at": now, "updated_at": now}
+            for key in batch
+        ]
+        connection.execute(insert, values)
 
     moved = [
         _parameters(key, wanted[key])
@@ -238,11 +242,11 @@ def reconcile(
         ).rowcount
 
     return ReconcileResult(
-        added=len(inserted),
+        added=len(new),
         updated=updated,
         restored=restored,
         cancelled=dropped,
-        unchanged=len(wanted) - len(inserted) - updated - restored,
+        unchanged=len(wanted) - len(new) - updated - restored,
     )
 
 
@@ -267,7 +271,7 @@ def cancel_orphans(connection: sa.Connection, *, now: datetime, reason: str) -> 
             log.c.status.in_(("planned", "failed")),
             log.c.task_key.is_not(None),
             _open_window(now),
-            log.c.task_key.not_in(sa.select(tasks.c.key)),
+            ~sa.exists().where(tasks.c.key == log.c.task_key),
         )
         .values(status="cancelled", reason=reason, retry_at=None, updated_at=now)
     ).rowcount
