@@ -42,6 +42,7 @@ import holidays
 from scheduler import lexicon
 from scheduler.lexicon import Lexicon, Period
 from scheduler.model import Deadline, Kind, Precision
+from scheduler.workdays import Workdays
 
 AddWorkdays = Callable[[date, int], date]
 
@@ -156,10 +157,11 @@ def find_deadlines(
 ) -> list[Deadline]:
     """Every time phrase of ``text``, in order, with ``text[d.start:d.end] == d.text``.
 
-    ``lexicon_path`` names another lexicon than rules/lexicon.toml, for an office that
+    ``add_workdays`` counts working days (default: China's official calendar, without
+    the extra days of a config.toml); ``lexicon_path`` names another lexicon than rules/lexicon.toml, for an office that
     keeps its own words.
     """
-    return _grammar(lexicon_path).find(text, base, add_workdays or _weekdays)
+    return _grammar(lexicon_path).find(text, base, add_workdays or _official_workdays())
 
 
 def normalize(
@@ -174,7 +176,7 @@ def normalize(
     A cell or clause with two dated phrases (到2017年、2018年底…分别达) is one obligation
     with two milestones, so they come back together rather than the first alone.
     """
-    found = _grammar(lexicon_path).find(text, base, add_workdays or _weekdays)
+    found = _grammar(lexicon_path).find(text, base, add_workdays or _official_workdays())
     if len(found) == 1:
         return found[0]
     dated = [d for d in found if d.kind in _DATED]
@@ -189,16 +191,11 @@ def normalize(
     return Deadline(text, 0, len(text), "none", reason="no time phrase")
 
 
-def _weekdays(day: date, n: int) -> date:
-    """Monday to Friday, for callers without the official calendar."""
-    weeks = max(n - 1, 0) // 5  # whole weeks first, then the last one to five workdays
-    day += timedelta(weeks=weeks)
-    n -= 5 * weeks
-    while n > 0:
-        day += timedelta(days=1)
-        if day.weekday() < 5:
-            n -= 1
-    return day
+@cache
+def _official_workdays() -> AddWorkdays:
+    """China's official calendar (调休 included), for callers that bring no calendar of
+    their own: 10个工作日内 counts the days a government office works, not Monday to Friday."""
+    return Workdays().add
 
 
 def _add_months(day: date, n: int) -> date:

@@ -71,7 +71,7 @@ DATED = [
     ("印发之日起30日内", "deadline", "2017-04-28", "day"),
     ("自本方案印发之日起三个月内", "deadline", "2017-06-29", "day"),
     ("用3至5年时间", "deadline", "2022-03-29", "day"),
-    ("10个工作日内", "deadline", "2017-04-12", "day"),
+    ("10个工作日内", "deadline", "2017-04-13", "day"),  # 2017-04-01 was a make-up workday, 04-03 and 04-04 holidays
     # plan periods
     ("十二五", "deadline", "2015-12-31", "year"),
     ("十三五期间", "deadline", "2020-12-31", "year"),

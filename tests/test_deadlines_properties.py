@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scheduler.deadlines import find_deadlines, normalize
+from scheduler.workdays import Workdays
 
 # Fragments of the genre, so that generated texts reach the interesting branches
 # rather than only random characters.
@@ -90,8 +91,10 @@ def test_months_after_issue_clamp_to_the_month_end(base: date, n: int) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.dates(min_value=date(1950, 1, 1), max_value=date(2090, 12, 31)), st.integers(0, 400))
-def test_default_workdays_skip_weekends(base: date, n: int) -> None:
+def test_default_workdays_follow_the_official_calendar(base: date, n: int) -> None:
+    """N个工作日内 ends on the N-th working day of China's calendar after the issue day."""
     d = normalize(f"印发之日起{n}个工作日内", base)
+    calendar = Workdays()
     days = [base + timedelta(days=i) for i in range(1, (d.date - base).days + 1)]
-    assert d.date.weekday() < 5 or n == 0
-    assert sum(day.weekday() < 5 for day in days) == n
+    assert n == 0 or calendar.is_workday(d.date)
+    assert sum(map(calendar.is_workday, days)) == n
