@@ -128,10 +128,10 @@ class Store:
         for start in range(0, len(ids), DOCUMENTS_PER_REPLAN):
             batch = ids[start : start + DOCUMENTS_PER_REPLAN]
             with writing(self.engine) as connection:
-                keys = connection.execute(sa.select(tasks.c.key).where(tasks.c.document_id.in_(batch))).scalars().all()
                 states = documents._states(
                     connection, tasks.c.document_id.in_(batch) & tasks.c.removed_at.is_(None)
                 )
+                keys = sa.select(tasks.c.key).where(tasks.c.document_id.in_(batch))
                 result += log.reconcile(
                     connection, plan(states), now=now, scope=notifications.c.task_key.in_(keys), reason=reason
                 )
