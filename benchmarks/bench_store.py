@@ -15,6 +15,7 @@ Each figure runs in a fresh process so its peak memory is its own.
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict
 from datetime import timedelta
@@ -59,13 +60,14 @@ def ingest(config: Path, paths: list[Path]) -> dict[str, Any]:
     return {"seconds": seconds, "cpu_seconds": cpu, "tasks": report.tasks, "deadlines": report.deadlines}
 
 
-def plan(config: Path, changed: Path) -> dict[str, Any]:
-    """Plan the stored tasks into an empty log, replan unchanged, then replan after ``changed`` changes.
+def plan(config: Path, documents: list[Path]) -> dict[str, Any]:
+    """Plan the stored tasks into an empty log, replan unchanged, then replan after one document changes.
 
-    ``changed`` must be one of the stored documents; its first four-digit year moves
-    one year on, so its dated tasks get new deadlines and new reminder keys. That
-    change is stored and replanned a minute after the rest, so the rows it touched are
-    those written at that minute.
+    The document that changes is the first of ``documents`` (all stored) from the
+    middle on with reminders in the log, so the change has rows to move: every year of
+    its body moves one on, which gives its dated tasks new deadlines and reminder
+    keys. That change is stored and replanned a minute after the rest, so the rows it
+    touched are those written at that minute.
     """
     app = _app(config)
     if app.store.engine.dialect.name == "postgresql":
@@ -80,8 +82,9 @@ def plan(config: Path, changed: Path) -> dict[str, Any]:
     again = app.replan(now=NOW)
     steady_seconds, steady_cpu = time.perf_counter() - start, time.process_time() - cpu
 
+    changed, number = _with_reminders(app, documents[len(documents) // 2 :])
     text = changed.read_text(encoding="utf-8")
-    changed.write_text(_move_a_year(text), encoding="utf-8")
+    changed.write_text(_move_years(text), encoding="utf-8")
     later = NOW + timedelta(minutes=1)
     try:
         start, cpu = time.perf_counter(), time.process_time()
@@ -96,7 +99,6 @@ def plan(config: Path, changed: Path) -> dict[str, Any]:
         rows = connection.execute(sa.select(sa.func.count()).select_from(notifications)).scalar_one()
         live = connection.execute(sa.select(sa.func.count()).where(tasks.removed_at.is_(None))).scalar_one()
     app.store.dispose()
-    number = app.parse([changed])[0].doc_number
     return {
         "tasks": live,
         "notifications": rows,
@@ -116,11 +118,19 @@ def plan(config: Path, changed: Path) -> dict[str, Any]:
     }
 
 
-def _move_a_year(text: str) -> str:
-    """The document with the first year of its body (after the issue date) one later."""
+def _with_reminders(app: App, documents: list[Path]) -> tuple[Path, str]:
+    """The first of ``documents`` with reminders planned in the log, and its number."""
+    log = notifications.c
+    with app.store.engine.connect() as connection:
+        for path in documents:
+            number = app.parse([path])[0].doc_number
+            planned = sa.select(sa.func.count()).where(log.status == "planned", log.task_key.startswith(f"{number}#"))
+            if number and connection.execute(planned).scalar_one():
+                return path, number
+    raise ValueError("no document has reminders planned")
+
+
+def _move_years(text: str) -> str:
+    """The document with every year of its body (after the issue date) one later."""
     body = text.index("二、")
-    for position in range(body, len(text) - 4):
-        if text[position : position + 4].isdigit() and text[position + 4] == "年":
-            year = int(text[position : position + 4])
-            return text[:position] + str(year + 1) + text[position + 4 :]
-    raise ValueError("the document has no year in its tasks")
+    return text[:body] + re.sub(r"(\d{4})年", lambda m: f"{int(m[1]) + 1}年", text[body:])
