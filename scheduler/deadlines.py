@@ -55,7 +55,7 @@ _WEEKDAY = r"(?:\((?:星期|周).\))?(?:(?:零|\d{1,2})[时点](?:整|\d{1,2}分
 _RANGE_SEPARATORS = ("-", "至", "到")
 _RANGE_ENDS = "0123456789年月日号起"
 _LIST_WORDS = tuple(f"{c}{sep}" for c in "0123456789" for sep in "、和及")
-_POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp")
+_POINT_GROUPS = ("y", "ys", "yw", "py", "fy", "m", "d", "mp", "iy", "im", "id", "ny", "nm", "sp", "fs", "mw", "lm", "ld", "lmp", "qw", "qe")
 _BARE_YEAR = re.compile(r"\d{4}年度?")
 _PAST_WINDOW = 12  # characters after a bare year in which a past marker makes it a fact
 # A title opened and not yet closed: what comes next is inside it (《…2016年重点工作任务》).
@@ -292,7 +292,7 @@ class _Grammar:
         range_ends = set(_RANGE_ENDS).union(
             *(
                 {w[-1] for w in words}
-                for words in (self.year_periods, lex.month_periods, lex.festivals, lex.year_words, lex.month_words)
+                for words in (self.year_periods, lex.month_periods, lex.festivals, lex.year_words, lex.month_words, lex.quarter_words)
             )
         )
         range_words = tuple(f"{c}{sep}" for c in sorted(range_ends) for sep in _RANGE_SEPARATORS)
@@ -306,7 +306,7 @@ class _Grammar:
                 | {
                     w[0]
                     for words in (
-                        lex.leads, lex.hedges_before, lex.starts_before, lex.year_words, lex.month_words,
+                        lex.leads, lex.hedges_before, lex.starts_before, lex.year_words, lex.month_words, lex.quarter_words,
                         lex.periods, lex.festivals, lex.plans, self.lone_parts, lex.anchors,
                     )
                     for w in words
@@ -418,7 +418,7 @@ class _Grammar:
             ),
             _Rule(("即日", "之日"), re.compile(rf"{anchor}(?:{_alt(lex.anchors)})?"), self._anchored_start, limit),
             _Rule(
-                (*"0123456789", *lex.year_words, *lex.month_words, *lex.periods, *lex.festivals),
+                (*"0123456789", *lex.year_words, *lex.month_words, *lex.quarter_words, *lex.periods, *lex.festivals),
                 re.compile(
                     rf"{lead}(?P<sb>{starts_before})?{self._point('p')}"
                     rf"(?:(?P<since>{_alt(lex.since)})|(?P<later>{_alt(lex.later)})"
@@ -486,7 +486,8 @@ class _Grammar:
         dotted = rf"(?<![\d.])(?P<ny{t}>(?:19|20)\d\d)\.(?P<nm{t}>1[0-2]|0?[1-9])(?![\d.%万亿元个人家倍余])"
         return (
             rf"(?:{self._year_point(t)}|{iso}|{dotted}|{self._month_point(t)}"
-            rf"|(?P<sp{t}>{self.alt_periods})|(?P<fs{t}>{self.alt_festivals}))"
+            rf"|(?P<sp{t}>{self.alt_periods})|(?P<fs{t}>{self.alt_festivals})"
+            rf"|(?P<qw{t}>{_alt(self.lex.quarter_words)})(?P<qe{t}>[底末])?)"
         )
 
     # -- reading a point -----------------------------------------------------------------
@@ -498,7 +499,7 @@ class _Grammar:
         return year
 
     def _resolve(self, m: re.Match[str], t: str, ctx: _Context) -> _Span:
-        (y, ys, yw, py, fy, mo, d, mp, iy, im, iday, ny, nm, sp, fs, mw, lm, ld, lmp) = m.group(*self.point_groups[t])
+        (y, ys, yw, py, fy, mo, d, mp, iy, im, iday, ny, nm, sp, fs, mw, lm, ld, lmp, qw, qe) = m.group(*self.point_groups[t])
         if y or ys or yw:
             if yw:
                 year = ctx.need_base().year + self.lex.year_words[yw]
@@ -525,6 +526,11 @@ class _Grammar:
             return ctx.yearless(lambda year: self._period(year, self.lex.periods[sp]))
         if fs:
             return ctx.yearless(lambda year: self._festival(year, fs))
+        if qw:  # 本季度, 下季度末: the base's quarter, moved on
+            base = ctx.need_base()
+            first = _add_months(date(base.year, base.month - (base.month - 1) % 3, 1), 3 * self.lex.quarter_words[qw])
+            end = _month_end(*_month(first.year, first.month + 2))
+            return _Span(end if qe else first, end, "quarter", qe is not None)
         if mw:
             shifted = _add_months(ctx.need_base(), self.lex.month_words[mw])
             return self._in_month(shifted.year, shifted.month, ld, lmp)

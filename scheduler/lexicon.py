@@ -48,6 +48,7 @@ class Lexicon:
     month_periods: dict[str, Period]
     year_words: dict[str, int]
     month_words: dict[str, int]
+    quarter_words: dict[str, int]
     plans: dict[str, tuple[int, int]]
     plan_parts: dict[str, PlanPart]
     festivals: dict[str, str]
@@ -106,6 +107,7 @@ def _build(data: dict[str, Any]) -> Lexicon:
         month_periods={word(w): period(s, "days") for w, s in data["month_periods"].items()},
         year_words={word(w): int(n) for w, n in data["year_words"].items()},
         month_words={word(w): int(n) for w, n in data["month_words"].items()},
+        quarter_words={word(w): int(n) for w, n in data.get("quarter_words", {}).items()},  # newer than some offices' copies
         plans={w: (int(a), int(b)) for w, (a, b) in data["plans"].items()},
         plan_parts={word(w): PlanPart(s["from"] == "last", int(s["offset"])) for w, s in data["plan_parts"].items()},
         festivals={word(w): str(n) for w, n in data["festivals"].items()},
