@@ -300,6 +300,9 @@ def test_several_dates_of_one_clause_are_multi() -> None:
         ("到2018年力争实现", True),
         ("到2018年底", False),
         ("到2020年,基本医疗卫生制度全面建立", False),
+        ("努力在2023年底前", True),
+        ("原则上于2023年底前完成", True),
+        ("确保2023年底前完成", False),
     ],
 )
 def test_hedges(text: str, hedged: bool) -> None:
