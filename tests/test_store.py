@@ -108,7 +108,7 @@ def test_sqlite_engine_is_tuned_for_a_daemon_and_a_cli(sqlite_url: str) -> None:
             connection.exec_driver_sql(f"PRAGMA {name}").scalar()
             for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
         ]
-    assert pragmas == ["wal", 1, 1, BUSY_TIMEOUT_MS]  # synchronous 1 is NORMAL
+    assert pragmas == ["wal", 2, 1, BUSY_TIMEOUT_MS]  # synchronous 2 is FULL: a power cut cannot undo a commit
 
 
 @pytest.mark.parametrize(
