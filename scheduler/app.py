@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from pathlib import Path
@@ -137,13 +137,14 @@ class App:
             changed=tuple(changed),
         )
 
-    def task_states(self) -> list[TaskState]:
-        """Stored tasks with their names resolved against the directory as it is now.
+    def task_states(self, keys: Collection[str] | None = None) -> list[TaskState]:
+        """Stored tasks (all, or those with these keys) with their names resolved
+        against the directory as it is now.
 
         Resolving on read (not only at ingest) means an alias added to config.toml
         takes effect at once, and a removed agency cannot linger in stored names.
         """
-        return self._resolved(self.store.task_states())
+        return self._resolved(self.store.task_states(keys=keys))
 
     def _resolved(self, states: Sequence[TaskState]) -> list[TaskState]:
         return [

@@ -3,13 +3,17 @@
 The log decides, never the scheduler: rows are claimed with a lease in one
 transaction, rendered at send time (so a template fix or a corrected address applies
 to everything still queued), handed to the backend, and recorded as sent with a
-Message-ID derived from their key. A crash between send and record resends the same
-Message-ID; an expired lease puts the row back. Each batch is leased from its own
-claim, and a row is started only while its lease outlasts one send (the SMTP
-timeout), so no other dispatcher can take a row while it is being sent: a lease must
-be longer than that timeout. Transient failures retry with exponential backoff and
-jitter; permanent ones go dead with the reason; rows older than their catch-up
-window are skipped, not sent late.
+Message-ID derived from their key, never before the backend accepted them. Outcomes
+are recorded a group at a time (:data:`MARK_EVERY` rows, or :data:`MARK_SECONDS`),
+in one transaction each. A crash before a group is recorded leaves its rows claimed
+until their lease expires; they are then sent again with the same Message-ID: at
+most :data:`MARK_EVERY` messages. Each batch is leased from its own claim, a row is
+started only while its lease outlasts one send (the SMTP timeout), and the group
+sent so far is recorded before the lease could run out, so no other dispatcher can
+take a row while it is being sent or once it is sent: a lease must be longer than
+that timeout. Transient failures retry with exponential backoff and jitter;
+permanent ones go dead with the reason; rows older than their catch-up window are
+skipped, not sent late.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ from scheduler.errors import DeliveryError, InputError
 from scheduler.mail import build_message
 from scheduler.model import TaskState
 from scheduler.render import TaskNotice
-from scheduler.store import LeaseLost, LogEntry
+from scheduler.store import LogEntry, Outcome
+from scheduler.store.log import dead, failed, released, sent, skipped
 
 if TYPE_CHECKING:
     from scheduler.app import App
@@ -37,6 +42,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATCH_UP = "catch-up: its window closed before it could be sent"
+# Outcomes are recorded in one transaction per MARK_EVERY rows, or sooner once the
+# oldest has waited MARK_SECONDS: a commit per message cost as much as building it.
+# A crash may therefore send again the messages of one group not yet recorded, at most
+# MARK_EVERY (the one in flight included), each with its original Message-ID.
+MARK_EVERY = 20
+MARK_SECONDS = 1.0
 
 
 @dataclass
@@ -78,51 +89,104 @@ def dispatch(
     # (wrongly) makes the lease shorter, so a batch still sends more than one row.
     margin = min(config.smtp.timeout, config.lease / 2) if config.mail_backend == "smtp" and config.smtp else 0
     started = monotonic()
-    states: dict[str, TaskState] | None = None
-    while budget is None or result.sent < budget:
-        limit = config.batch if budget is None else min(config.batch, budget - result.sent)
-        # ``now`` is when the run began; a batch claimed later in a long run must still
-        # be leased for ``lease`` from its own claim, or other dispatchers could take
-        # (and send) rows this one is about to send.
-        claimed = monotonic()
-        entries = app.store.claim_due(
-            now=now, owner=owner, lease=lease + timedelta(seconds=claimed - started), limit=limit, keys=keys
-        )
-        if not entries:
-            break
-        if states is None:
-            states = {state.task.key: state for state in app.task_states()}
-        for index, entry in enumerate(entries):
-            if stop is not None and stop.is_set():
-                result.released += _release(app, entries[index:], owner=owner)
-                return result
-            if index and monotonic() - claimed > config.lease - margin:
-                # Too little lease is left to send this row before another dispatcher may
-                # take it: the batch outlasted its lease. Give the rest back and claim anew.
-                result.released += _release(app, entries[index:], owner=owner)
+    tasks = _Tasks(app)
+    pending = _Pending(app, owner, result)
+    try:
+        while budget is None or result.sent < budget:
+            limit = config.batch if budget is None else min(config.batch, budget - result.sent)
+            # ``now`` is when the run began; a batch claimed later in a long run must still
+            # be leased for ``lease`` from its own claim, or other dispatchers could take
+            # (and send) rows this one is about to send.
+            claimed = monotonic()
+            entries = app.store.claim_due(
+                now=now, owner=owner, lease=lease + timedelta(seconds=claimed - started), limit=limit, keys=keys
+            )
+            if not entries:
                 break
-            try:
-                _send_one(app, backend, entry, states, now=now, owner=owner, result=result)
-            except LeaseLost as exc:
-                # Our lease ran out and another dispatcher holds the row now; it
-                # records the outcome. Leases must outlast the SMTP timeout.
-                log.warning("lost the lease of %s: %s", entry.key, exc)
-            except InputError:
-                _release(app, entries[index + 1 :], owner=owner)
-                raise
+            tasks.read(entries)
+            for index, entry in enumerate(entries):
+                if stop is not None and stop.is_set():
+                    pending.flush()
+                    result.released += _release(app, entries[index:], owner=owner)
+                    return result
+                held = monotonic() - claimed
+                if index and held > config.lease - margin:
+                    # Too little lease is left to send this row before another dispatcher may
+                    # take it: the batch outlasted its lease. Give the rest back and claim anew.
+                    pending.flush()
+                    result.released += _release(app, entries[index:], owner=owner)
+                    break
+                if held > config.lease - 2 * margin:
+                    pending.flush()  # what was sent is recorded while the lease still holds
+                try:
+                    pending.add(_send_one(app, backend, entry, tasks.known, now=now, result=result))
+                except InputError:
+                    pending.flush()
+                    _release(app, entries[index:], owner=owner)
+                    raise
+            pending.flush()
+    finally:
+        pending.flush()
     return result
+
+
+class _Tasks:
+    """The tasks a run's rows speak of, read as the rows are claimed: a reminder needs
+    its own task, a digest every task (which are then read once for the whole run)."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.known: dict[str, TaskState] = {}
+        self.asked: set[str] = set()
+        self.complete = False
+
+    def read(self, entries: Sequence[LogEntry]) -> None:
+        if self.complete:
+            return
+        if any(entry.kind == "digest" for entry in entries):
+            self.known = {state.task.key: state for state in self.app.task_states()}
+            self.complete = True
+            return
+        missing = {entry.task_key for entry in entries if entry.task_key} - self.asked
+        if missing:
+            self.asked |= missing
+            self.known.update((state.task.key, state) for state in self.app.task_states(keys=missing))
+
+
+class _Pending:
+    """Outcomes handled but not yet recorded; see :data:`MARK_EVERY` for why and how many."""
+
+    def __init__(self, app: App, owner: str, result: DispatchResult) -> None:
+        self.store, self.owner, self.result = app.store, owner, result
+        self.outcomes: list[Outcome] = []
+        self.since = 0.0
+
+    def add(self, outcome: Outcome) -> None:
+        if not self.outcomes:
+            self.since = monotonic()
+        self.outcomes.append(outcome)
+        if len(self.outcomes) >= MARK_EVERY or monotonic() - self.since >= MARK_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        outcomes, self.outcomes = self.outcomes, []
+        if not outcomes:
+            return
+        lost = {outcome.key for outcome in self.store.record(outcomes, owner=self.owner)}
+        for outcome in outcomes:
+            if outcome.key in lost:
+                # Our lease ran out and another dispatcher holds the row now; it records
+                # the outcome. Leases must outlast the SMTP timeout.
+                log.warning("lost the lease of %s before recording it %s", outcome.key, outcome.status)
+                continue
+            field_name = "released" if outcome.status == "planned" else outcome.status
+            setattr(self.result, field_name, getattr(self.result, field_name) + 1)
 
 
 def _release(app: App, entries: Sequence[LogEntry], *, owner: str) -> int:
     """Give back claimed rows unsent; count those still ours to give."""
-    released = 0
-    for entry in entries:
-        try:
-            app.store.release(entry.key, owner=owner)
-        except LeaseLost:
-            continue
-        released += 1
-    return released
+    outcomes = [released(entry.key) for entry in entries]
+    return len(outcomes) - len(app.store.record(outcomes, owner=owner))
 
 
 def _budget(rate_limit: int, interval: int) -> int | None:
@@ -139,10 +203,9 @@ def _send_one(
     states: dict[str, TaskState],
     *,
     now: datetime,
-    owner: str,
     result: DispatchResult,
-) -> None:
-    store = app.store
+) -> Outcome:
+    """Render, build and send one row; what became of it, to record."""
     try:
         to = _addresses(app, (entry.agency,))
         cc = _addresses(app, entry.cc)
@@ -150,9 +213,7 @@ def _send_one(
             raise DeliveryError(f"agency {entry.agency} has no e-mail address in the directory", permanent=True)
         context = _context(app, entry, states, now=now)
         if context is None:
-            store.mark_skipped(entry.key, owner=owner, reason="nothing to report or task no longer open")
-            result.skipped += 1
-            return
+            return skipped(entry.key, reason="nothing to report or task no longer open")
         rendered = app.renderer.render(entry.template, context)
         msg = build_message(
             rendered,
@@ -165,34 +226,27 @@ def _send_one(
         )
         reply = backend.send(msg)
     except DeliveryError as exc:
-        _record_failure(app, entry, str(exc), permanent=exc.permanent, now=now, owner=owner, result=result)
-        return
+        return _failure(app, entry, str(exc), permanent=exc.permanent, now=now, result=result)
     except InputError:
         # A wrong password or a broken template is the operator's to fix, not a
-        # reason to burn this row's attempts: give it back and stop the run.
-        store.release(entry.key, owner=owner)
+        # reason to burn this row's attempts: the caller gives it back and stops.
         raise
     except Exception as exc:  # a bug or a bad template must not strand the row as claimed
         log.exception("could not prepare %s", entry.key)
-        _record_failure(app, entry, f"{type(exc).__name__}: {exc}", permanent=False, now=now, owner=owner, result=result)
-        return
-    store.mark_sent(entry.key, owner=owner, at=now, message_id=msg["Message-ID"], reply=reply)
-    result.sent += 1
+        return _failure(app, entry, f"{type(exc).__name__}: {exc}", permanent=False, now=now, result=result)
     log.info("sent %s to %s", entry.key, entry.agency)
+    return sent(entry.key, at=now, message_id=msg["Message-ID"], reply=reply)
 
 
-def _record_failure(
-    app: App, entry: LogEntry, error: str, *, permanent: bool, now: datetime, owner: str, result: DispatchResult
-) -> None:
+def _failure(
+    app: App, entry: LogEntry, error: str, *, permanent: bool, now: datetime, result: DispatchResult
+) -> Outcome:
     result.errors.append(f"{entry.key}: {error}")
     if permanent or entry.attempts >= app.config.max_attempts:
-        app.store.mark_dead(entry.key, owner=owner, error=error)
-        result.dead += 1
         log.error("gave up on %s: %s", entry.key, error)
-        return
-    app.store.mark_failed(entry.key, owner=owner, error=error, retry_at=now + backoff(app.config.retry_base, entry.attempts))
-    result.failed += 1
+        return dead(entry.key, error=error)
     log.warning("will retry %s: %s", entry.key, error)
+    return failed(entry.key, error=error, retry_at=now + backoff(app.config.retry_base, entry.attempts))
 
 
 def backoff(base: int, attempts: int, *, rng: random.Random | None = None) -> timedelta:

@@ -15,6 +15,13 @@ Three headers make the log's guarantees visible to mail clients:
 Text that comes from documents (task titles in subjects) never reaches a header raw:
 control characters and line breaks become spaces and an overlong subject is cut, so a
 scraped title cannot inject a header; what remains is folded into encoded words.
+
+A dispatch run builds hundreds of messages to a few dozen addresses, and the
+``email`` package parses every header value it is given and every MIME parameter it
+sets. So the message is assembled from values duban composed and checked itself
+(:class:`_Header`): addresses are parsed once per address, and a header is folded by
+the policy's own header classes once per distinct value, or written as is when it is
+short ASCII already in its wire form.
 """
 
 from __future__ import annotations
@@ -26,9 +33,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from email import policy
 from email.header import Header
-from email.headerregistry import Address
-from email.message import EmailMessage
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
+from email.base64mime import body_encode
+from email.message import EmailMessage, MIMEPart
 from email.policy import Policy
+from functools import cache, lru_cache
 from email.utils import format_datetime, localtime
 
 from scheduler.render import Rendered
@@ -55,6 +64,46 @@ class _Subject(str):
         return f"{self.name}: {encoded}{policy.linesep}"
 
 
+class _Header(str):
+    """A header value duban composed (checked, and in its decoded form), with its name.
+
+    Stored as is, like :class:`_Subject`, rather than parsed by the policy; folded on
+    output by the policy's header class of that name, once per distinct value.
+    """
+
+    def __new__(cls, name: str, value: str) -> _Header:
+        header = super().__new__(cls, value)
+        header.name = name
+        return header
+
+    def fold(self, *, policy: Policy) -> str:
+        value = str(self)
+        if value.isascii() and len(self.name) + 2 + len(value) <= (policy.max_line_length or len(value) + 80):
+            return f"{self.name}: {value}{policy.linesep}"
+        return _fold(self.name, value, policy)
+
+
+@lru_cache(maxsize=4096)
+def _fold(name: str, value: str, policy: Policy) -> str:
+    return policy.header_factory(name, value).fold(policy=policy)
+
+
+class _Registry(HeaderRegistry):
+    """The standard header classes, each made once.
+
+    ``HeaderRegistry`` builds a new class on every lookup, and setting a header looks
+    its class up (for how many of it a message may have): a cost paid for every
+    header of every message.
+    """
+
+    @cache
+    def __getitem__(self, name: str) -> type[BaseHeader]:
+        return super().__getitem__(name)
+
+
+POLICY = policy.SMTP.clone(header_factory=_Registry())
+
+
 def message_id(key: str, domain: str) -> str:
     """The Message-ID of notification ``key``: the same key always gives the same id."""
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
@@ -77,6 +126,7 @@ def clean_subject(subject: str) -> str:
     return line if len(line) <= MAX_SUBJECT else line[: MAX_SUBJECT - 1] + "…"
 
 
+@lru_cache(maxsize=1024)
 def _ascii_domain(domain: str) -> str:
     try:
         ascii_domain = domain.encode("idna").decode("ascii")
@@ -88,6 +138,7 @@ def _ascii_domain(domain: str) -> str:
     return ascii_domain
 
 
+@lru_cache(maxsize=4096)
 def _parse(addr: str) -> Address:
     if not isinstance(addr, str) or not addr.strip():
         raise ValueError("the address is empty")
@@ -138,21 +189,32 @@ def build_message(
     if not to:
         raise ValueError(f"notification {key!r} has no recipient")
     from_addr = _parse(sender)
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=POLICY)
     msg["Subject"] = _Subject(clean_subject(rendered.subject))
-    msg["From"] = from_addr
-    msg["To"] = [_parse(a) for a in to]
+    msg["From"] = _Header("From", str(from_addr))
+    msg["To"] = _Header("To", ", ".join(str(_parse(a)) for a in to))
     if cc:
-        msg["Cc"] = [_parse(a) for a in cc]
-    msg["Date"] = format_datetime(now or localtime())
-    msg["Message-ID"] = message_id(key, from_addr.domain)
+        msg["Cc"] = _Header("Cc", ", ".join(str(_parse(a)) for a in cc))
+    msg["Date"] = _Header("Date", format_datetime(now or localtime()))
+    msg["Message-ID"] = _Header("Message-ID", message_id(key, from_addr.domain))
     if thread is not None:
         root = message_id(f"thread:{thread}", from_addr.domain)
-        msg["In-Reply-To"] = root
-        msg["References"] = root
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(rendered.text, charset="utf-8", cte="base64")
-    msg.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="base64")
+        msg["In-Reply-To"] = _Header("In-Reply-To", root)
+        msg["References"] = _Header("References", root)
+    msg["Auto-Submitted"] = _Header("Auto-Submitted", "auto-generated")
+    msg["MIME-Version"] = _Header("MIME-Version", "1.0")
     # A boundary from the key makes a rebuilt message byte-identical; base64 never holds "-".
-    msg.set_boundary(f"duban-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}")
+    boundary = f"duban-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:24]}"
+    msg["Content-Type"] = _Header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
+    msg.set_payload([_text("plain", rendered.text), _text("html", rendered.html)])
     return msg
+
+
+def _text(subtype: str, text: str) -> MIMEPart:
+    """A UTF-8 text part in base64, its lines ending in CRLF as the SMTP policy has them."""
+    part = MIMEPart(policy=POLICY)
+    part["Content-Type"] = _Header("Content-Type", f'text/{subtype}; charset="utf-8"')
+    part["Content-Transfer-Encoding"] = _Header("Content-Transfer-Encoding", "base64")
+    body = b"".join(line + b"\r\n" for line in text.encode("utf-8").splitlines())
+    part.set_payload(body_encode(body))
+    return part

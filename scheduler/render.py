@@ -153,6 +153,9 @@ def days_phrase(days_left: int | None) -> str:
 def _environment(loader: jinja2.BaseLoader, autoescape: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=loader,
+        # Templates are read once: a config reload builds a new Renderer. Checking
+        # every file for changes cost a stat per part of every message.
+        auto_reload=False,
         autoescape=autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,

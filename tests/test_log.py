@@ -295,6 +295,27 @@ def test_marks_need_the_claim(store: Store) -> None:
     assert by_key(store)[note(1).key].status == "planned"
 
 
+def test_outcomes_are_recorded_together_except_where_the_lease_was_lost(store: Store) -> None:
+    store.reconcile([note(n) for n in range(4)], now=NOW)
+    claim(store, "a", limit=3)
+    assert claim(store, "b") == [note(3).key]  # a never held it
+    outcomes = [
+        log.sent(note(0).key, at=NOW, message_id="<0>", reply="250"),
+        log.failed(note(1).key, error="421", retry_at=NOW + LEASE),
+        log.released(note(2).key),
+        log.skipped(note(3).key, reason="late"),
+    ]
+    assert store.record(outcomes, owner="a", at=NOW) == [outcomes[3]]
+    entries = by_key(store)
+    assert [(entries[note(n).key].status, entries[note(n).key].attempts) for n in range(4)] == [
+        ("sent", 1),
+        ("failed", 1),
+        ("planned", 0),
+        ("claimed", 1),
+    ]
+    assert entries[note(0).key].message_id == "<0>" and entries[note(3).key].owner == "b"
+
+
 def test_entries_filter_and_counts(store: Store) -> None:
     store.reconcile(
         [

@@ -19,7 +19,7 @@ The schema comes only from the Alembic migrations in ``scheduler/migrations``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime, timedelta
 
@@ -30,11 +30,11 @@ from scheduler.store import documents, log
 from scheduler.store.documents import SaveResult
 from scheduler.store.engine import make_engine, migrate, writing
 from scheduler.store.lock import daemon_lock
-from scheduler.store.log import LeaseLost, LogEntry, ReconcileResult
+from scheduler.store.log import LeaseLost, LogEntry, Outcome, ReconcileResult
 from scheduler.store.schema import documents as documents_table
 from scheduler.store.schema import notifications, tasks
 
-__all__ = ["LeaseLost", "LogEntry", "ReconcileResult", "SaveResult", "Store"]
+__all__ = ["LeaseLost", "LogEntry", "Outcome", "ReconcileResult", "SaveResult", "Store"]
 
 # Documents replanned per transaction: a few thousand tasks, so a replan holds little
 # memory and the SQLite write lock only briefly at a time.
@@ -59,9 +59,12 @@ class Store:
         with writing(self.engine) as connection:
             return documents.save_document(connection, doc, digest=digest, now=now)
 
-    def task_states(self, *, include_removed: bool = False) -> list[TaskState]:
+    def task_states(self, *, include_removed: bool = False, keys: Collection[str] | None = None) -> list[TaskState]:
+        """Stored tasks, all of them or those with these keys (still live ones, then)."""
         with self.engine.begin() as connection:
-            return documents.task_states(connection, include_removed=include_removed)
+            if keys is None:
+                return documents.task_states(connection, include_removed=include_removed)
+            return documents._states(connection, tasks.c.key.in_(keys) & tasks.c.removed_at.is_(None))
 
     def find_task(self, ref: str) -> TaskState:
         with self.engine.begin() as connection:
@@ -167,12 +170,20 @@ class Store:
                 connection, now=now, owner=owner, lease=lease, limit=limit, keys=keys
             )
 
+    def record(self, outcomes: Sequence[Outcome], *, owner: str, at: datetime | None = None) -> list[Outcome]:
+        """Record what became of claimed rows, all in one transaction.
+
+        Returns the outcomes not recorded because ``owner`` no longer holds their row
+        (its lease ran out and another dispatcher claimed it). ``at`` defaults to the
+        clock: it only stamps ``updated_at``.
+        """
+        with writing(self.engine) as connection:
+            return log.record(connection, outcomes, holder=owner, at=at or log.utcnow())
+
     def mark_sent(
         self, key: str, *, owner: str, at: datetime, message_id: str, reply: str
     ) -> None:
-        self._finish(
-            key, owner, at, status="sent", sent_at=at, message_id=message_id, reply=reply
-        )
+        self._record_one(log.sent(key, at=at, message_id=message_id, reply=reply), owner, at)
 
     def mark_failed(
         self,
@@ -183,28 +194,25 @@ class Store:
         retry_at: datetime,
         at: datetime | None = None,
     ) -> None:
-        self._finish(key, owner, at, status="failed", error=error, retry_at=retry_at)
+        self._record_one(log.failed(key, error=error, retry_at=retry_at), owner, at)
 
     def mark_dead(
         self, key: str, *, owner: str, error: str, at: datetime | None = None
     ) -> None:
-        self._finish(key, owner, at, status="dead", error=error, retry_at=None)
+        self._record_one(log.dead(key, error=error), owner, at)
 
     def mark_skipped(
         self, key: str, *, owner: str, reason: str, at: datetime | None = None
     ) -> None:
-        self._finish(key, owner, at, status="skipped", reason=reason, retry_at=None)
+        self._record_one(log.skipped(key, reason=reason), owner, at)
 
     def release(self, key: str, *, owner: str, at: datetime | None = None) -> None:
         """Give a claimed row back unsent; the attempt it counted did not happen."""
-        self._finish(
-            key, owner, at, status="planned", owner=None, attempts=notifications.c.attempts - 1
-        )
+        self._record_one(log.released(key), owner, at)
 
-    def _finish(self, key: str, holder: str, at: datetime | None, **values: object) -> None:
-        """``at`` defaults to the clock: it only stamps ``updated_at``."""
-        with writing(self.engine) as connection:
-            log.finish(connection, key, holder=holder, at=at or log.utcnow(), **values)
+    def _record_one(self, outcome: Outcome, owner: str, at: datetime | None) -> None:
+        if self.record([outcome], owner=owner, at=at):
+            raise LeaseLost(f"notification {outcome.key!r} is not claimed by {owner!r}; its lease was lost.")
 
     def entries(
         self,

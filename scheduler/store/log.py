@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from functools import lru_cache
 from datetime import date, datetime, timedelta, timezone
 from itertools import islice
 from typing import Any
@@ -349,17 +350,75 @@ def claim_due(
     return sorted((_entry(row) for row in rows), key=lambda e: (e.planned_at, e.key))
 
 
-def finish(
-    connection: sa.Connection, key: str, *, holder: str, at: datetime, **values: Any
-) -> None:
-    """Move a row out of ``claimed``, provided ``holder`` still holds it."""
-    count = connection.execute(
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of a claimed row: its key, its new status and the columns that say why."""
+
+    key: str
+    status: str
+    values: dict[str, Any]
+
+
+def sent(key: str, *, at: datetime, message_id: str, reply: str) -> Outcome:
+    return Outcome(key, "sent", {"sent_at": at, "message_id": message_id, "reply": reply})
+
+
+def failed(key: str, *, error: str, retry_at: datetime) -> Outcome:
+    return Outcome(key, "failed", {"error": error, "retry_at": retry_at})
+
+
+def dead(key: str, *, error: str) -> Outcome:
+    return Outcome(key, "dead", {"error": error, "retry_at": None})
+
+
+def skipped(key: str, *, reason: str) -> Outcome:
+    return Outcome(key, "skipped", {"reason": reason, "retry_at": None})
+
+
+def released(key: str) -> Outcome:
+    """Back to planned, unsent: the attempt its claim counted did not happen."""
+    return Outcome(key, "planned", {})
+
+
+def record(
+    connection: sa.Connection, outcomes: Iterable[Outcome], *, holder: str, at: datetime
+) -> list[Outcome]:
+    """Move rows out of ``claimed`` where ``holder`` still holds them; return the others.
+
+    Nothing is recorded for a row whose lease was lost: its new owner records it.
+    """
+    shapes: dict[tuple[str, tuple[str, ...]], list[Outcome]] = {}
+    for outcome in outcomes:
+        shapes.setdefault((outcome.status, tuple(outcome.values)), []).append(outcome)
+    lost = []
+    for (status, columns), group in shapes.items():
+        statement = _recording(status, columns)
+        parameters = [
+            {"r_key": o.key, "r_holder": holder, "r_at": at, **{f"r_{c}": v for c, v in o.values.items()}}
+            for o in group
+        ]
+        # All at once (one round trip on PostgreSQL); one by one only to tell which
+        # rows were lost when some were.
+        savepoint = connection.begin_nested()
+        if connection.execute(statement, parameters).rowcount == len(group):
+            savepoint.commit()
+            continue
+        savepoint.rollback()
+        lost += [o for o, p in zip(group, parameters) if connection.execute(statement, p).rowcount != 1]
+    return lost
+
+
+@lru_cache(maxsize=None)
+def _recording(status: str, columns: tuple[str, ...]) -> sa.Update:
+    """The statement recording outcomes of one status, built once per kind of outcome."""
+    values: dict[str, Any] = {column: sa.bindparam(f"r_{column}") for column in columns}
+    if status == "planned":
+        values |= {"owner": None, "attempts": log.c.attempts - 1}
+    return (
         sa.update(log)
-        .where(log.c.key == key, log.c.status == "claimed", log.c.owner == holder)
-        .values(**values, lease_until=None, updated_at=at)
-    ).rowcount
-    if count != 1:
-        raise LeaseLost(f"notification {key!r} is not claimed by {holder!r}; its lease was lost.")
+        .where(log.c.key == sa.bindparam("r_key"), log.c.status == "claimed", log.c.owner == sa.bindparam("r_holder"))
+        .values(status=status, lease_until=None, updated_at=sa.bindparam("r_at"), **values)
+    )
 
 
 def entries(
