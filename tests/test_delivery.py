@@ -28,6 +28,7 @@ from scheduler import config as configuration
 from scheduler.app import App
 from scheduler.backends.memory import MemoryBackend
 from scheduler.mail import message_id
+from scheduler.model import Notification
 from scheduler.store import Store
 from tests.daemons import (
     PASSWORD_ENV,
@@ -291,3 +292,27 @@ def test_a_crash_before_a_group_is_recorded_resends_that_group_only(
     assert set(sent) == expected_ids(20, year=NOW.year)
     assert sorted(sent.values()) == [1] * 15 + [2] * 5
     assert app.store.counts()["sent"] == 20 and app.store.counts()["claimed"] == 0
+
+
+def test_a_run_of_reminders_reads_only_their_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rendering a reminder needs its own task; only a digest needs them all."""
+    dispatching.dispatch(app, MemoryBackend(), now=NOW, owner=OWNER)  # the digests go first
+    reminder = Notification(
+        key="reminder:due:load:1:2026-03-02:" + agency_name(0),
+        kind="due",
+        rule="due",
+        template="due",
+        agency=agency_name(0),
+        planned_at=NOW,
+        task_key="load:1",
+        due=NOW.date(),
+        role="responsible",
+    )
+    app.store.add([reminder], now=NOW)
+    read = []
+    task_states = app.task_states
+    monkeypatch.setattr(app, "task_states", lambda keys=None: read.append(keys) or task_states(keys))
+    backend = MemoryBackend()
+    assert dispatching.dispatch(app, backend, now=NOW, owner=OWNER).sent == 1
+    assert read == [{"load:1"}]
+    assert "压力测试任务1" in backend.messages[0].get_body(("plain",)).get_content()
