@@ -28,6 +28,7 @@ from scheduler.model import Document, Notification, TaskState
 from scheduler.planner import Planner, current_fire, digest_notification, plan
 from scheduler.render import Digest, Renderer
 from scheduler.rules import DigestRule, RuleSet, load_rules
+from scheduler.seen import SeenFiles
 from scheduler.store import ReconcileResult, Store
 from scheduler.workdays import Workdays
 
@@ -63,6 +64,7 @@ class App:
         )
         self._check_cc()
         self.store = Store(config.database_url)
+        self._seen = SeenFiles()
 
     def _load_rules(self) -> RuleSet:
         paths = self.config.rule_paths()
@@ -113,12 +115,16 @@ class App:
         """Store the documents' tasks; every document is parsed before any is stored.
 
         Parsing first means a bad file among good ones changes nothing in the database.
+        A file whose bytes this App has stored already is neither parsed nor stored
+        again: the daemon's hourly ingest of thousands of files costs a stat of each.
+        (A new App, after a restart or SIGHUP, reads them all once more.)
         """
         chosen = list(paths) if paths else self.config.document_paths()
-        documents = self.parse(chosen)
+        fresh = [(path, seen) for path in chosen if (seen := self._seen.changed(path)) is not None]
+        documents = self.parse([path for path, _ in fresh])
         added = updated = removed = unchanged = 0
         changed = []
-        for document in documents:
+        for document, (path, seen) in zip(documents, fresh):
             result = self.store.save_document(document, digest=_digest(document), now=now)
             added += result.added
             updated += result.updated
@@ -126,14 +132,15 @@ class App:
             unchanged += result.unchanged_document
             if not result.unchanged_document:
                 changed.append(document.path)
+            self._seen.stored(path, seen, tasks=len(document.tasks), deadlines=sum(len(t.deadlines) for t in document.tasks))
         return IngestReport(
-            documents=len(documents),
-            tasks=sum(len(d.tasks) for d in documents),
-            deadlines=sum(len(t.deadlines) for d in documents for t in d.tasks),
+            documents=len(chosen),
+            tasks=sum(self._seen.tasks(path) for path in chosen),
+            deadlines=sum(self._seen.deadlines(path) for path in chosen),
             added=added,
             updated=updated,
             removed=removed,
-            unchanged_documents=unchanged,
+            unchanged_documents=len(chosen) - len(documents) + unchanged,
             changed=tuple(changed),
         )
 

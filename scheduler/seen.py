@@ -1,0 +1,68 @@
+"""Which document files an App has stored, and as what: so unchanged files are skipped.
+
+The daemon ingests every configured file each ``replan_interval``; parsing thousands
+of plans that did not change would cost minutes each time. A file is taken as
+unchanged when its size and modification time are those of the bytes last stored, or,
+when they differ, when the SHA-256 of its bytes is (a ``touch`` or a copy changes
+nothing). Only fingerprints are kept, never documents, so memory stays small.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """A file's bytes as last seen: their size, modification time and SHA-256."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    fingerprint: Fingerprint
+    tasks: int
+    deadlines: int
+
+
+class SeenFiles:
+    """The fingerprint of each file stored, with how many tasks and deadlines it gave."""
+
+    def __init__(self) -> None:
+        self._stored: dict[Path, _Stored] = {}
+
+    def changed(self, path: Path) -> Fingerprint | None:
+        """The file's new fingerprint, or None when its bytes are those stored last.
+
+        A file that cannot be read counts as changed: parsing it reports why.
+        """
+        key = path.resolve()
+        stored = self._stored.get(key)
+        try:
+            stat = path.stat()
+            if stored is not None and (stat.st_size, stat.st_mtime_ns) == (stored.fingerprint.size, stored.fingerprint.mtime_ns):
+                return None
+            fingerprint = Fingerprint(stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+        except OSError:
+            return Fingerprint(-1, -1, "")
+        if stored is not None and stored.fingerprint.sha256 == fingerprint.sha256:
+            self._stored[key] = _Stored(fingerprint, stored.tasks, stored.deadlines)
+            return None
+        return fingerprint
+
+    def stored(self, path: Path, fingerprint: Fingerprint, *, tasks: int, deadlines: int) -> None:
+        """Remember that the file with this fingerprint is stored."""
+        self._stored[path.resolve()] = _Stored(fingerprint, tasks, deadlines)
+
+    def tasks(self, path: Path) -> int:
+        stored = self._stored.get(path.resolve())
+        return stored.tasks if stored else 0
+
+    def deadlines(self, path: Path) -> int:
+        stored = self._stored.get(path.resolve())
+        return stored.deadlines if stored else 0
