@@ -22,7 +22,7 @@ from scheduler.agencies import resolve_document, resolve_task
 from scheduler.backends import MailBackend, make_backend
 from scheduler.config import Config
 from scheduler.errors import ConfigError, InputError
-from scheduler.digest import build_digest
+from scheduler.digest import build_digest, by_agency
 from scheduler.extract import parse_file
 from scheduler.model import Document, Notification, TaskState
 from scheduler.planner import Planner, current_fire, digest_notification, plan
@@ -215,6 +215,7 @@ class App:
             raise ConfigError(f"Digest rule {chosen.name!r} never fires.")
         period = fire.date()
         states = self.task_states()
+        tasks = by_agency(states, self.directory.expand)
         out = []
         for name in self._digest_agencies(agency, states):
             digest = self.digest(
@@ -222,7 +223,7 @@ class App:
                 as_of=as_of,
                 period=period.isoformat(),
                 rule=chosen.name,
-                states=states,
+                states=tasks.get(name, []),
                 include_empty=agency is not None,
             )
             if digest is None:

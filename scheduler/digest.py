@@ -50,6 +50,20 @@ def role_of(state: TaskState, agency: str, expand: Callable[[str], Sequence[str]
     return None
 
 
+def by_agency(states: Sequence[TaskState], expand: Callable[[str], Sequence[str]]) -> dict[str, list[TaskState]]:
+    """Each agency's tasks: those naming it, or a group it is a member of.
+
+    Digests for every agency are built from it, each from its own tasks rather than
+    by looking through every task for each agency.
+    """
+    tasks: dict[str, list[TaskState]] = {}
+    for state in states:
+        agencies = {m for ref in state.task.agencies if ref.canonical is not None for m in expand(ref.canonical)}
+        for agency in agencies:
+            tasks.setdefault(agency, []).append(state)
+    return tasks
+
+
 def build_digest(
     states: Sequence[TaskState],
     agency: str,

@@ -28,7 +28,7 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from scheduler.backends import MailBackend
-from scheduler.digest import phrase_for
+from scheduler.digest import by_agency, phrase_for
 from scheduler.errors import DeliveryError, InputError
 from scheduler.mail import build_message
 from scheduler.model import TaskState
@@ -119,7 +119,7 @@ def dispatch(
                 if held > config.lease - 2 * margin:
                     pending.flush()  # what was sent is recorded while the lease still holds
                 try:
-                    pending.add(_send_one(app, backend, entry, tasks.known, now=now, result=result))
+                    pending.add(_send_one(app, backend, entry, tasks, now=now, result=result))
                 except InputError:
                     pending.flush()
                     _release(app, entries[index:], owner=owner)
@@ -132,19 +132,23 @@ def dispatch(
 
 class _Tasks:
     """The tasks a run's rows speak of, read as the rows are claimed: a reminder needs
-    its own task, a digest every task (which are then read once for the whole run)."""
+    its own task, a digest every task of its agency (so every task is then read, once
+    for the whole run, and sorted by agency)."""
 
     def __init__(self, app: App) -> None:
         self.app = app
         self.known: dict[str, TaskState] = {}
         self.asked: set[str] = set()
+        self.of_agency: dict[str, list[TaskState]] = {}
         self.complete = False
 
     def read(self, entries: Sequence[LogEntry]) -> None:
         if self.complete:
             return
         if any(entry.kind == "digest" for entry in entries):
-            self.known = {state.task.key: state for state in self.app.task_states()}
+            states = self.app.task_states()
+            self.known = {state.task.key: state for state in states}
+            self.of_agency = by_agency(states, self.app.directory.expand)
             self.complete = True
             return
         missing = {entry.task_key for entry in entries if entry.task_key} - self.asked
@@ -200,7 +204,7 @@ def _send_one(
     app: App,
     backend: MailBackend,
     entry: LogEntry,
-    states: dict[str, TaskState],
+    tasks: _Tasks,
     *,
     now: datetime,
     result: DispatchResult,
@@ -211,7 +215,7 @@ def _send_one(
         cc = _addresses(app, entry.cc)
         if not to:
             raise DeliveryError(f"agency {entry.agency} has no e-mail address in the directory", permanent=True)
-        context = _context(app, entry, states, now=now)
+        context = _context(app, entry, tasks, now=now)
         if context is None:
             return skipped(entry.key, reason="nothing to report or task no longer open")
         rendered = app.renderer.render(entry.template, context)
@@ -270,11 +274,12 @@ def _addresses(app: App, names: Sequence[str]) -> list[str]:
     return out
 
 
-def _context(app: App, entry: LogEntry, states: dict[str, TaskState], *, now: datetime):
+def _context(app: App, entry: LogEntry, tasks: _Tasks, *, now: datetime):
     today = now.astimezone(app.config.timezone).date()
     if entry.kind == "digest":
-        return app.digest(entry.agency, as_of=today, period=entry.period or today.isoformat(), rule=entry.rule, states=list(states.values()))
-    state = states.get(entry.task_key or "")
+        states = tasks.of_agency.get(entry.agency, [])
+        return app.digest(entry.agency, as_of=today, period=entry.period or today.isoformat(), rule=entry.rule, states=states)
+    state = tasks.known.get(entry.task_key or "")
     if state is None or state.status != "open" or entry.due is None:
         return None
     return task_notice(state, entry.agency, entry.kind, entry.due, today=today)

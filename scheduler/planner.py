@@ -159,7 +159,7 @@ class Planner:
         self.digest_until = self.now + digest_horizon
         self.audience = Audience()
         self._times: dict[tuple[int, date, date | None], list[_Time]] = {}
-        self._recurring: dict[tuple[str, date], list[date]] = {}
+        self._recurring: dict[tuple[str, date, date], list[date]] = {}
         self._rules_by_due: dict[tuple[str, Precision | None], list[tuple[int, ReminderRule]]] = {}
         self._every_rule = range(len(rules.reminders))
         self._filtered = any(_filters_tasks(rule.match) for rule in rules.reminders)
@@ -229,9 +229,9 @@ class Planner:
 
     def _rrule_dates(self, rrule: str, first: date, until: date) -> list[date]:
         """:func:`rrule_dates`, once per rule and start (the tasks of a plan share both)."""
-        dates = self._recurring.get((rrule, first))
+        dates = self._recurring.get((rrule, first, until))
         if dates is None:
-            dates = self._recurring[rrule, first] = rrule_dates(rrule, first, until)
+            dates = self._recurring[rrule, first, until] = rrule_dates(rrule, first, until)
         return dates
 
 

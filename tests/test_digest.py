@@ -6,7 +6,7 @@ from datetime import date, datetime, timezone
 
 import pytest
 
-from scheduler.digest import build_digest, missed_and_coming
+from scheduler.digest import build_digest, by_agency, missed_and_coming
 from scheduler.model import AgencyRef, Deadline, Document, Task, TaskState
 
 DOC = Document(path="plan.txt", title="漳州市实施方案", doc_number="漳政办〔2018〕98号", jurisdiction="漳州市")
@@ -110,3 +110,22 @@ def test_nothing_to_report(include_empty: bool) -> None:
     assert (digest is not None) == include_empty
     unrelated = build_digest(far, "财政局", as_of=AS_OF, period="p", window_days=30, include_empty=include_empty)
     assert (unrelated is not None) == include_empty
+
+
+def test_tasks_by_agency_give_each_agency_the_digest_it_gets_from_all_tasks() -> None:
+    groups = {"各县区政府": ("芗城区政府", "龙文区政府")}
+    expand = lambda name: groups.get(name, (name,))  # noqa: E731
+    states = [
+        state("1", (deadline("6月底前", date(2018, 6, 30)),), agencies=(AgencyRef("市卫计委", "lead", "卫健委"), AgencyRef("各县区", "support", "各县区政府"))),
+        state("2", (deadline("5月底前", date(2018, 5, 31)),), agencies=(AgencyRef("芗城区", "lead", "芗城区政府"),)),
+        state("3", (), agencies=(AgencyRef("某办", "lead", None),)),
+    ]
+    tasks = by_agency(states, expand)
+    assert {agency: [s.task.number for s in mine] for agency, mine in tasks.items()} == {
+        "卫健委": ["1"],
+        "芗城区政府": ["1", "2"],
+        "龙文区政府": ["1"],
+    }
+    for agency, mine in tasks.items():
+        whole = build_digest(states, agency, as_of=AS_OF, period="p", window_days=30, expand=expand)
+        assert build_digest(mine, agency, as_of=AS_OF, period="p", window_days=30, expand=expand) == whole
