@@ -45,11 +45,13 @@ class SeenFiles:
         stored = self._stored.get(key)
         try:
             stat = path.stat()
-            if stored is not None and (stat.st_size, stat.st_mtime_ns) == (stored.fingerprint.size, stored.fingerprint.mtime_ns):
+            known = stored.fingerprint if stored is not None else None
+            if known is not None and (known.size, known.mtime_ns) == (stat.st_size, stat.st_mtime_ns):
                 return None
-            fingerprint = Fingerprint(stat.st_size, stat.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             return Fingerprint(-1, -1, "")
+        fingerprint = Fingerprint(stat.st_size, stat.st_mtime_ns, digest)
         if stored is not None and stored.fingerprint.sha256 == fingerprint.sha256:
             self._stored[key] = _Stored(fingerprint, stored.tasks, stored.deadlines)
             return None
