@@ -122,10 +122,10 @@ class App:
         chosen = list(paths) if paths else self.config.document_paths()
         fresh = [(path, seen) for path in chosen if (seen := self._seen.changed(path)) is not None]
         documents = self.parse([path for path, _ in fresh])
+        results = self.store.save_documents([(document, _digest(document)) for document in documents], now=now)
         added = updated = removed = unchanged = 0
         changed = []
-        for document, (path, seen) in zip(documents, fresh):
-            result = self.store.save_document(document, digest=_digest(document), now=now)
+        for document, (path, seen), result in zip(documents, fresh, results):
             added += result.added
             updated += result.updated
             removed += result.removed

@@ -39,6 +39,8 @@ __all__ = ["LeaseLost", "LogEntry", "Outcome", "ReconcileResult", "SaveResult", 
 # Documents replanned per transaction: a few thousand tasks, so a replan holds little
 # memory and the SQLite write lock only briefly at a time.
 DOCUMENTS_PER_REPLAN = 200
+# Documents stored per transaction: a commit per few hundred plans, not per plan.
+DOCUMENTS_PER_SAVE = 200
 
 
 class Store:
@@ -56,8 +58,22 @@ class Store:
     # documents and tasks
 
     def save_document(self, doc: Document, *, digest: str, now: datetime) -> SaveResult:
-        with writing(self.engine) as connection:
-            return documents.save_document(connection, doc, digest=digest, now=now)
+        return self.save_documents([(doc, digest)], now=now)[0]
+
+    def save_documents(self, docs: Sequence[tuple[Document, str]], *, now: datetime) -> list[SaveResult]:
+        """Store documents with their digests, :data:`DOCUMENTS_PER_SAVE` per transaction.
+
+        A transaction per document made the commit (a disk flush on SQLite, a round trip
+        on PostgreSQL) a third of the cost of storing thousands of plans.
+        """
+        results: list[SaveResult] = []
+        for start in range(0, len(docs), DOCUMENTS_PER_SAVE):
+            with writing(self.engine) as connection:
+                results.extend(
+                    documents.save_document(connection, doc, digest=digest, now=now)
+                    for doc, digest in docs[start : start + DOCUMENTS_PER_SAVE]
+                )
+        return results
 
     def task_states(self, *, include_removed: bool = False, keys: Collection[str] | None = None) -> list[TaskState]:
         """Stored tasks, all of them or those with these keys (still live ones, then)."""
