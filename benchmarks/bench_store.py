@@ -64,9 +64,8 @@ def plan(config: Path, documents: list[Path]) -> dict[str, Any]:
     """Plan the stored tasks into an empty log, replan unchanged, then replan after one document changes.
 
     The document that changes is the first of ``documents`` (all stored) from the
-    middle on with reminders in the log, so the change has rows to move: every year of
-    its body moves one on, which gives its dated tasks new deadlines and reminder
-    keys. That change is stored and replanned a minute after the rest, so the rows it
+    middle on with reminders in the log, so the change has rows to move: every year in
+    it moves one on, which gives its dated tasks new deadlines and reminder keys. That change is stored and replanned a minute after the rest, so the rows it
     touched are those written at that minute.
     """
     app = _app(config)
@@ -131,6 +130,6 @@ def _with_reminders(app: App, documents: list[Path]) -> tuple[Path, str]:
 
 
 def _move_years(text: str) -> str:
-    """The document with every year of its body (after the issue date) one later."""
-    body = text.index("二、")
-    return text[:body] + re.sub(r"(\d{4})年", lambda m: f"{int(m[1]) + 1}年", text[body:])
+    """The document with every year written in it one later, its issue date's too, so
+    that deadlines counted from the issue date move as well."""
+    return re.sub(r"(\d{4})年", lambda m: f"{int(m[1]) + 1}年", text)
