@@ -64,8 +64,9 @@ def plan(config: Path, documents: list[Path]) -> dict[str, Any]:
     """Plan the stored tasks into an empty log, replan unchanged, then replan after one document changes.
 
     The document that changes is the first of ``documents`` (all stored) from the
-    middle on with reminders in the log, so the change has rows to move: every year in
-    it moves one on, which gives its dated tasks new deadlines and reminder keys. That change is stored and replanned a minute after the rest, so the rows it
+    middle on with reminders of dated deadlines in the log, so the change has rows to
+    move: every year in it moves one on, which gives those tasks new deadlines and
+    reminder keys. That change is stored and replanned a minute after the rest, so the rows it
     touched are those written at that minute.
     """
     app = _app(config)
@@ -118,15 +119,22 @@ def plan(config: Path, documents: list[Path]) -> dict[str, Any]:
 
 
 def _with_reminders(app: App, documents: list[Path]) -> tuple[Path, str]:
-    """The first of ``documents`` with reminders planned in the log, and its number."""
+    """The first of ``documents`` with reminders of dated deadlines planned, and its number.
+
+    Reminders of recurring obligations do not count: moving the years of a plan leaves
+    this year's occurrences where they are.
+    """
+    recurring = [rule.name for rule in app.rules.reminders if rule.match.deadline_kind == ("recurring",)]
     log = notifications.c
     with app.store.engine.connect() as connection:
         for path in documents:
             number = app.parse([path])[0].doc_number
-            planned = sa.select(sa.func.count()).where(log.status == "planned", log.task_key.startswith(f"{number}#"))
+            planned = sa.select(sa.func.count()).where(
+                log.status == "planned", log.task_key.startswith(f"{number}#"), log.rule.not_in(recurring)
+            )
             if number and connection.execute(planned).scalar_one():
                 return path, number
-    raise ValueError("no document has reminders planned")
+    raise ValueError("no document has reminders of dated deadlines planned")
 
 
 def _move_years(text: str) -> str:
