@@ -197,6 +197,62 @@ def test_tasks_follow_their_key_to_a_moved_document(store: Store) -> None:
     assert store.find_task(TASK_A.key).status == "done"
 
 
+def test_a_batch_stores_as_its_documents_one_after_another_would(store: Store) -> None:
+    # Each document below depends on one before it (a path, a key or a stored document
+    # in common), so no two may be written as if the other had not been.
+    store.save_document(DOC, digest="d1", now=NOW)
+    store.mark_done(TASK_C.key, at=NOW, note=None)
+    task_d = Task(key="other:一", number="一", title="新任务", text="新任务。")
+    moved = "seeds/moved.txt"
+    batch = [
+        (replace(DOC, tasks=(TASK_A, TASK_B)), "d2"),  # C removed
+        (replace(DOC, path=moved, tasks=(TASK_C,)), "d1"),  # C back, under a new path
+        (replace(DOC, path=moved, tasks=(TASK_C, TASK_B)), "d3"),  # B moves to it too
+        (replace(DOC, tasks=(TASK_A, TASK_B)), "d2"),  # unchanged, left with A alone
+        (replace(DOC, path="seeds/other.txt", tasks=(task_d,)), "d4"),
+    ]
+
+    assert store.save_documents(batch, now=LATER) == [
+        SaveResult(removed=1, unchanged=2),
+        SaveResult(added=1),
+        SaveResult(updated=1, unchanged=1),
+        SaveResult(unchanged=1, unchanged_document=True),
+        SaveResult(added=1),
+    ]
+    states = store.task_states()
+    assert [(s.document.path, s.task.key) for s in states] == [
+        (DOC.path, TASK_A.key),
+        (moved, TASK_C.key),
+        (moved, TASK_B.key),
+        ("seeds/other.txt", task_d.key),
+    ]
+    assert store.find_task(TASK_C.key).status == "done"
+
+
+def copies(prefix: str, count: int, tasks: tuple[Task, ...], digest: str) -> list[tuple[Document, str]]:
+    """``count`` documents like DOC with these tasks, each under its own path and keys."""
+    return [
+        (replace(DOC, path=f"{prefix}/{i}", tasks=tuple(replace(t, key=f"{prefix}/{i}:{t.key}") for t in tasks)), digest)
+        for i in range(count)
+    ]
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_size(store: Store) -> None:
+    executed: list[str] = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda *args: executed.append(args[2]))
+    edited = (TASK_C, replace(TASK_A, title="改"))  # moved, edited and removed tasks
+
+    def statements(count: int) -> list[int]:
+        counts = []
+        for tasks, digest in [(DOC.tasks, "d1"), (edited, "d2"), (edited, "d2")]:
+            executed.clear()
+            store.save_documents(copies(f"x{count}", count, tasks, digest), now=NOW)
+            counts.append(len(executed))
+        return counts
+
+    assert statements(2) == statements(50)
+
+
 def test_duplicate_keys_in_a_document_are_refused(store: Store) -> None:
     with pytest.raises(InputError, match="more than one task with the key"):
         store.save_document(replace(DOC, tasks=(TASK_A, TASK_A)), digest="d", now=NOW)

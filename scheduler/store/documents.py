@@ -56,16 +56,18 @@ class _Stored:
     task: Task
 
 
-# The statements of storing a document, built once: SQLAlchemy then finds each one's
+# The statements of storing documents, built once: SQLAlchemy then finds each one's
 # compiled form in its cache instead of coercing a fresh statement's values per row.
-_FIND_DOCUMENT = sa.select(documents.c.id, documents.c.digest).where(documents.c.path == sa.bindparam("path"))
-_COUNT_LIVE = (
-    sa.select(sa.func.count())
-    .select_from(tasks)
-    .where(tasks.c.document_id == sa.bindparam("document"), tasks.c.removed_at.is_(None))
+_FIND_DOCUMENTS = sa.select(documents.c.path, documents.c.id, documents.c.digest).where(
+    documents.c.path.in_(sa.bindparam("paths", expanding=True))
 )
-_INSERT_DOCUMENT = sa.insert(documents).returning(documents.c.id)
-_UPDATE_DOCUMENT = sa.update(documents).where(documents.c.id == sa.bindparam("document"))
+_COUNT_LIVE = (
+    sa.select(tasks.c.document_id, sa.func.count())
+    .where(tasks.c.document_id.in_(sa.bindparam("documents", expanding=True)), tasks.c.removed_at.is_(None))
+    .group_by(tasks.c.document_id)
+)
+_INSERT_DOCUMENTS = sa.insert(documents).returning(documents.c.path, documents.c.id)
+_UPDATE_DOCUMENTS = sa.update(documents).where(documents.c.id == sa.bindparam("document"))
 _INSERT_TASKS = sa.insert(tasks).returning(tasks.c.key, tasks.c.id)
 _UPDATE_TASKS = (
     sa.update(tasks)
@@ -80,40 +82,156 @@ _UPDATE_TASKS = (
         updated_at=sa.bindparam("now"),
     )
 )
-_REMOVE_GONE = (
+_REMOVE_TASKS = (
     sa.update(tasks)
-    .where(
-        tasks.c.document_id == sa.bindparam("document"),
-        tasks.c.removed_at.is_(None),
-        tasks.c.key.not_in(sa.bindparam("keys", expanding=True)),
-    )
+    .where(tasks.c.id.in_(sa.bindparam("ids", expanding=True)))
     .values(removed_at=sa.bindparam("now"), updated_at=sa.bindparam("now"))
 )
 _INSERT_AGENCIES = sa.insert(task_agencies)
 _INSERT_DEADLINES = sa.insert(task_deadlines)
 _DELETE_AGENCIES = sa.delete(task_agencies).where(task_agencies.c.task_id.in_(sa.bindparam("ids", expanding=True)))
 _DELETE_DEADLINES = sa.delete(task_deadlines).where(task_deadlines.c.task_id.in_(sa.bindparam("ids", expanding=True)))
-_IN_DOCUMENT = (tasks.c.document_id == sa.bindparam("document")) | tasks.c.key.in_(sa.bindparam("keys", expanding=True))
+_IN_DOCUMENTS = tasks.c.document_id.in_(sa.bindparam("documents", expanding=True)) | tasks.c.key.in_(
+    sa.bindparam("keys", expanding=True)
+)
+
+# Task keys read per round at most: the stored tasks of a round are found by their keys,
+# and one statement may bind at most 32,766 values on SQLite, 65,535 on PostgreSQL.
+KEYS_PER_ROUND = 10_000
 
 
-def save_document(
-    connection: sa.Connection, doc: Document, *, digest: str, now: datetime
-) -> SaveResult:
-    """Upsert ``doc`` and its tasks; an unchanged ``digest`` means nothing to write.
+@dataclass(slots=True)
+class _Changes:
+    """What storing one changed document writes, worked out from the stored tasks."""
 
-    A handful of statements whatever the number of tasks: the stored tasks are read
-    in one go, and new tasks, changed tasks, their agencies and their deadlines are
-    each written by one statement over all the rows.
+    document_id: int
+    new: list[tuple[int, Task]]
+    kept: list[tuple[_Stored, int, Task]]
+    gone: list[int]
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def result(self) -> SaveResult:
+        return SaveResult(added=self.added, updated=self.updated, removed=len(self.gone), unchanged=self.unchanged)
+
+
+def save_documents(
+    connection: sa.Connection, docs: Sequence[tuple[Document, str]], *, now: datetime
+) -> list[SaveResult]:
+    """Upsert documents (each with its digest) and their tasks, as storing them in turn would.
+
+    A fixed handful of statements per round of documents, not per document: on
+    PostgreSQL each statement costs more client CPU than the rows it carries. A round is
+    the longest run of documents that share no path, task key or stored document, so
+    writing them together cannot differ from writing them one after another; usually a
+    round is all of ``docs``. A document whose digest is stored already writes nothing.
     """
-    keys = [task.key for task in doc.tasks]
-    duplicates = sorted(key for key, count in Counter(keys).items() if count > 1)
+    for doc, _ in docs:
+        _refuse_duplicate_keys(doc)
+    results: list[SaveResult] = []
+    while len(results) < len(docs):
+        results.extend(_save_round(connection, docs[len(results) :], now))
+    return results
+
+
+def _refuse_duplicate_keys(doc: Document) -> None:
+    duplicates = sorted(key for key, count in Counter(task.key for task in doc.tasks).items() if count > 1)
     if duplicates:
         raise InputError(f"{doc.path} has more than one task with the key {duplicates[0]!r}.")
-    row = connection.execute(_FIND_DOCUMENT, {"path": doc.path}).first()
-    if row is not None and row.digest == digest:
-        live = connection.execute(_COUNT_LIVE, {"document": row.id}).scalar_one()
-        return SaveResult(unchanged=live, unchanged_document=True)
-    meta = {
+
+
+def _save_round(connection: sa.Connection, docs: Sequence[tuple[Document, str]], now: datetime) -> list[SaveResult]:
+    """Store the first round of ``docs``; its results, one per document (at least one)."""
+    docs = _capped(docs)
+    rows = {r.path: r for r in connection.execute(_FIND_DOCUMENTS, {"paths": [doc.path for doc, _ in docs]})}
+    stored = _stored_tasks(connection, [doc for doc, digest in docs if _changed(rows, doc, digest)], rows)
+    by_key = {s.task.key: s for s in stored}
+    by_document: dict[int, list[_Stored]] = {}
+    for s in stored:
+        by_document.setdefault(s.document_id, []).append(s)
+    docs = docs[: _independent(docs, rows, by_key)]
+    changed = [(doc, digest) for doc, digest in docs if _changed(rows, doc, digest)]
+
+    ids = _write_documents(connection, changed, rows, now)
+    changes = {doc.path: _changes(doc, ids[doc.path], by_key, by_document.get(ids[doc.path], [])) for doc, _ in changed}
+    _write_tasks(connection, list(changes.values()), now)
+    live = _count_live(connection, [rows[doc.path].id for doc, _ in docs if doc.path not in changes])
+    return [
+        changes[doc.path].result()
+        if doc.path in changes
+        else SaveResult(unchanged=live.get(rows[doc.path].id, 0), unchanged_document=True)
+        for doc, _ in docs
+    ]
+
+
+def _changed(rows: dict[str, sa.Row], doc: Document, digest: str) -> bool:
+    return doc.path not in rows or rows[doc.path].digest != digest
+
+
+def _stored_tasks(connection: sa.Connection, changed: Sequence[Document], rows: dict[str, sa.Row]) -> list[_Stored]:
+    """Every stored task of these documents or with one of their keys, in one go."""
+    if not changed:
+        return []
+    stored_ids = [rows[doc.path].id for doc in changed if doc.path in rows]
+    keys = [task.key for doc in changed for task in doc.tasks]
+    return _load(connection, _IN_DOCUMENTS, {"documents": stored_ids, "keys": keys})
+
+
+def _capped(docs: Sequence[tuple[Document, str]]) -> Sequence[tuple[Document, str]]:
+    """The first of ``docs`` whose tasks number at most :data:`KEYS_PER_ROUND` (one at least)."""
+    total = 0
+    for count, (doc, _) in enumerate(docs):
+        total += len(doc.tasks)
+        if total > KEYS_PER_ROUND and count:
+            return docs[:count]
+    return docs
+
+
+def _independent(docs: Sequence[tuple[Document, str]], rows: dict[str, sa.Row], stored: dict[str, _Stored]) -> int:
+    """How many of ``docs``, from the first, share no path, task key or stored document.
+
+    Such documents can be written in any order, hence all at once: none moves a task
+    another one keeps, removes or counts.
+    """
+    taken: set[tuple[str, object]] = set()
+    for count, (doc, _) in enumerate(docs):
+        claims: set[tuple[str, object]] = {("path", doc.path)}
+        if doc.path in rows:
+            claims.add(("document", rows[doc.path].id))
+        for task in doc.tasks:
+            claims.add(("key", task.key))
+            if task.key in stored:
+                claims.add(("document", stored[task.key].document_id))
+        if claims & taken:
+            return count
+        taken |= claims
+    return len(docs)
+
+
+def _write_documents(
+    connection: sa.Connection, changed: Sequence[tuple[Document, str]], rows: dict[str, sa.Row], now: datetime
+) -> dict[str, int]:
+    """Insert or update the rows of these documents; the id of each, by path.
+
+    New ids come back by path, for the reason :func:`_insert_tasks` gives for keys.
+    """
+    ids = {doc.path: rows[doc.path].id for doc, _ in changed if doc.path in rows}
+    fresh = [
+        _document_values(doc, digest, now) | {"path": doc.path, "created_at": now}
+        for doc, digest in changed
+        if doc.path not in ids
+    ]
+    known = [_document_values(doc, digest, now) | {"document": ids[doc.path]} for doc, digest in changed if doc.path in ids]
+    if fresh:
+        ids.update({path: document_id for path, document_id in connection.execute(_INSERT_DOCUMENTS, fresh)})
+    if known:
+        connection.execute(_UPDATE_DOCUMENTS, known)
+    return ids
+
+
+def _document_values(doc: Document, digest: str, now: datetime) -> dict[str, Any]:
+    return {
         "title": doc.title,
         "doc_number": doc.doc_number,
         "issuer": doc.issuer,
@@ -123,33 +241,38 @@ def save_document(
         "digest": digest,
         "updated_at": now,
     }
-    if row is None:
-        document_id = connection.execute(_INSERT_DOCUMENT, {"path": doc.path, "created_at": now, **meta}).scalar_one()
-    else:
-        document_id = row.id
-        connection.execute(_UPDATE_DOCUMENT, {"document": document_id, **meta})
 
-    stored = {s.task.key: s for s in _load(connection, _IN_DOCUMENT, {"document": document_id, "keys": keys})}
-    new: list[tuple[int, Task]] = []
-    kept: list[tuple[_Stored, int, Task]] = []
-    added = updated = unchanged = 0
+
+def _changes(doc: Document, document_id: int, stored: dict[str, _Stored], its_own: Sequence[_Stored]) -> _Changes:
+    """Sort ``doc``'s tasks into new, rewritten and untouched ones, and find those it lost.
+
+    ``its_own`` holds every stored task of the document: those not among its keys are gone.
+    """
+    keys = {task.key for task in doc.tasks}
+    gone = [s.id for s in its_own if not s.removed and s.task.key not in keys]
+    changes = _Changes(document_id, new=[], kept=[], gone=gone)
     for position, task in enumerate(doc.tasks):
         old = stored.get(task.key)
         if old is None:
-            new.append((position, task))
-            added += 1
+            changes.new.append((position, task))
+            changes.added += 1
             continue
         if old.removed:
-            added += 1
+            changes.added += 1
         elif old.task != task or old.document_id != document_id:
-            updated += 1
+            changes.updated += 1
         else:
-            unchanged += 1
+            changes.unchanged += 1
             if old.position == position:
                 continue
-        kept.append((old, position, task))
+        changes.kept.append((old, position, task))
+    return changes
 
-    written = _insert_tasks(connection, document_id, new, now)
+
+def _write_tasks(connection: sa.Connection, changes: Sequence[_Changes], now: datetime) -> None:
+    """Write the tasks of a round: each kind of write is one statement over all its rows."""
+    written = _insert_tasks(connection, changes, now)
+    kept = [(c.document_id, old, position, task) for c in changes for old, position, task in c.kept]
     if kept:
         connection.execute(
             _UPDATE_TASKS,
@@ -163,32 +286,29 @@ def save_document(
                     "task_text": task.text,
                     "now": now,
                 }
-                for old, position, task in kept
+                for document_id, old, position, task in kept
             ],
         )
-    agencies = [(old.id, task) for old, _, task in kept if old.task.agencies != task.agencies]
-    deadlines = [(old.id, task) for old, _, task in kept if old.task.deadlines != task.deadlines]
+    agencies = [(old.id, task) for _, old, _, task in kept if old.task.agencies != task.agencies]
+    deadlines = [(old.id, task) for _, old, _, task in kept if old.task.deadlines != task.deadlines]
     if agencies:
         connection.execute(_DELETE_AGENCIES, {"ids": [task_id for task_id, _ in agencies]})
     if deadlines:
         connection.execute(_DELETE_DEADLINES, {"ids": [task_id for task_id, _ in deadlines]})
     _write_agencies(connection, written + agencies)
     _write_deadlines(connection, written + deadlines)
-
-    gone = 0
-    if row is not None:  # a document stored just now has no tasks to lose
-        gone = connection.execute(_REMOVE_GONE, {"document": document_id, "keys": keys, "now": now}).rowcount
-    return SaveResult(added=added, updated=updated, removed=gone, unchanged=unchanged)
+    gone = [task_id for c in changes for task_id in c.gone]
+    if gone:
+        connection.execute(_REMOVE_TASKS, {"ids": gone, "now": now})
 
 
-def _insert_tasks(
-    connection: sa.Connection, document_id: int, new: Sequence[tuple[int, Task]], now: datetime
-) -> list[tuple[int, Task]]:
-    """Insert new tasks in one statement; each with the id it was given.
+def _insert_tasks(connection: sa.Connection, changes: Sequence[_Changes], now: datetime) -> list[tuple[int, Task]]:
+    """Insert the new tasks of a round in one statement; each with the id it was given.
 
     The ids come back by key: asking for them in the order of the rows would make
     SQLAlchemy insert one row at a time on SQLite, which does not promise that order.
     """
+    new = [(c.document_id, position, task) for c in changes for position, task in c.new]
     if not new:
         return []
     ids = connection.execute(
@@ -205,11 +325,18 @@ def _insert_tasks(
                 "created_at": now,
                 "updated_at": now,
             }
-            for position, task in new
+            for document_id, position, task in new
         ],
     )
     by_key = {key: task_id for key, task_id in ids}
-    return [(by_key[task.key], task) for _, task in new]
+    return [(by_key[task.key], task) for _, _, task in new]
+
+
+def _count_live(connection: sa.Connection, document_ids: Sequence[int]) -> dict[int, int]:
+    """The number of live tasks of each of these documents (one with none is left out)."""
+    if not document_ids:
+        return {}
+    return {document_id: live for document_id, live in connection.execute(_COUNT_LIVE, {"documents": list(document_ids)})}
 
 
 def _write_agencies(connection: sa.Connection, written: Sequence[tuple[int, Task]]) -> None:
