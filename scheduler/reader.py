@@ -18,13 +18,14 @@ import re
 import zipfile
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 import charset_normalizer
-import docx
-from docx.opc.exceptions import PackageNotFoundError
-import lxml.html
-from lxml import etree
 
 from scheduler.errors import ReadError
+
+if TYPE_CHECKING:
+    from lxml import etree
 
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -142,6 +143,11 @@ def _checked(text: str | None, path: Path) -> str:
 
 def html_text(markup: str) -> str:
     """The visible text of an HTML page, one block per line, table cells tab-separated."""
+    # lxml and python-docx are imported where used: a daemon whose plans are all plain
+    # text keeps their 12 MB out of its memory.
+    import lxml.html
+    from lxml import etree
+
     try:
         root = lxml.html.fromstring(_XML_DECLARATION.sub("", markup, count=1))
     except (etree.ParserError, ValueError):
@@ -210,6 +216,10 @@ def _take(pending: dict[int, tuple[str, int]], column: int) -> str:
 
 def _docx_text(data: bytes, path: Path) -> str:
     """Paragraphs and tables of a DOCX in document order; merged cells repeat their text."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from lxml import etree
+
     try:
         document = docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as exc:
