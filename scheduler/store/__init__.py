@@ -78,7 +78,7 @@ class Store:
         with self.engine.begin() as connection:
             if keys is None:
                 return documents.task_states(connection, include_removed=include_removed)
-            return documents._states(connection, tasks.c.key.in_(keys) & tasks.c.removed_at.is_(None))
+            return documents.states(connection, tasks.c.key.in_(keys) & tasks.c.removed_at.is_(None))
 
     def find_task(self, ref: str) -> TaskState:
         with self.engine.begin() as connection:
@@ -145,7 +145,7 @@ class Store:
         for start in range(0, len(ids), DOCUMENTS_PER_REPLAN):
             batch = ids[start : start + DOCUMENTS_PER_REPLAN]
             with writing(self.engine) as connection:
-                states = documents._states(
+                states = documents.states(
                     connection, tasks.c.document_id.in_(batch) & tasks.c.removed_at.is_(None)
                 )
                 keys = sa.select(tasks.c.key).where(tasks.c.document_id.in_(batch))

@@ -480,13 +480,14 @@ def task_states(connection: sa.Connection, *, include_removed: bool) -> list[Tas
     ``TaskState.document`` carries the document's metadata with ``tasks=()``: the
     planner needs the issuer and issue date, not a second copy of every task.
     """
-    return _states(connection, sa.true() if include_removed else tasks.c.removed_at.is_(None))
+    return states(connection, sa.true() if include_removed else tasks.c.removed_at.is_(None))
 
 
-def _states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[TaskState]:
+def states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[TaskState]:
+    """The stored tasks ``where`` selects, each with its document's metadata and state."""
     by_id = {s.id: s.task for s in _load(connection, where)}
     docs: dict[int, Document] = {}
-    states = []
+    found = []
     rows = connection.execute(
         sa.select(
             tasks.c.id.label("task_id"), tasks.c.status, tasks.c.done_at, tasks.c.due, documents
@@ -506,7 +507,7 @@ def _states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[Ta
                 jurisdiction=row.jurisdiction,
                 warnings=tuple(row.warnings),
             )
-        states.append(
+        found.append(
             TaskState(
                 task=by_id[row.task_id],
                 document=docs[row.id],
@@ -515,7 +516,7 @@ def _states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[Ta
                 due=row.due,
             )
         )
-    return states
+    return found
 
 
 def find_task(connection: sa.Connection, ref: str) -> TaskState:
@@ -523,7 +524,7 @@ def find_task(connection: sa.Connection, ref: str) -> TaskState:
     ref = ref.strip()
     if not ref:
         raise InputError("name a task by its key or the end of it, such as 二.(三).")
-    exact = _states(connection, tasks.c.key == ref)
+    exact = states(connection, tasks.c.key == ref)
     if exact:
         return exact[0]
     keys = connection.execute(
@@ -539,7 +540,7 @@ def find_task(connection: sa.Connection, ref: str) -> TaskState:
     if len(matches) > 1:
         shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
         raise InputError(f"{ref!r} matches {len(matches)} tasks ({shown}); give more of the key.")
-    return _states(connection, tasks.c.key == matches[0])[0]
+    return states(connection, tasks.c.key == matches[0])[0]
 
 
 def _names(key: str, ref: str) -> bool:
