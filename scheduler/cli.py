@@ -28,7 +28,6 @@ from scheduler.errors import DubanError, InputError
 from scheduler.extract import parse_file
 from scheduler.model import Deadline, Document, TaskState
 from scheduler.store import LogEntry
-from scheduler.workdays import Workdays
 
 EXIT_INPUT = 2
 EXIT_FAILURE = 1
@@ -160,7 +159,7 @@ def now_in(app: App) -> datetime:
 
 
 def cmd_normalize(args: argparse.Namespace) -> None:
-    result = deadlines.normalize(args.text, args.base or date.today(), add_workdays=Workdays().add)
+    result = deadlines.normalize(args.text, args.base or date.today())
     if args.format == "json":
         print(json.dumps(deadline_json(result), ensure_ascii=False))
     else:

@@ -158,8 +158,8 @@ def find_deadlines(
     """Every time phrase of ``text``, in order, with ``text[d.start:d.end] == d.text``.
 
     ``add_workdays`` counts working days (default: China's official calendar, without
-    the extra days of a config.toml); ``lexicon_path`` names another lexicon than rules/lexicon.toml, for an office that
-    keeps its own words.
+    the extra days of a config.toml); ``lexicon_path`` names another lexicon than
+    rules/lexicon.toml, for an office that keeps its own words.
     """
     return _grammar(lexicon_path).find(text, base, add_workdays or _official_workdays())
 
@@ -176,7 +176,7 @@ def normalize(
     A cell or clause with two dated phrases (到2017年、2018年底…分别达) is one obligation
     with two milestones, so they come back together rather than the first alone.
     """
-    found = _grammar(lexicon_path).find(text, base, add_workdays or _official_workdays())
+    found = find_deadlines(text, base, add_workdays=add_workdays, lexicon_path=lexicon_path)
     if len(found) == 1:
         return found[0]
     dated = [d for d in found if d.kind in _DATED]
