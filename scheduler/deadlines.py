@@ -239,6 +239,10 @@ def _month_end(year: int, month: int) -> date:
     return date(year, month, _days_in(year, month))
 
 
+def _quarter(year: int, n: int) -> _Span:
+    return _Span(date(year, 3 * n - 2, 1), _month_end(year, 3 * n), "quarter", False)
+
+
 def _month(year: int, month: int) -> tuple[int, int]:
     """(year, month) of a month count that may pass 12 (秋冬季 runs into the next year)."""
     return year + (month - 1) // 12, (month - 1) % 12 + 1
@@ -528,9 +532,9 @@ class _Grammar:
             return ctx.yearless(lambda year: self._festival(year, fs))
         if qw:  # 本季度, 下季度末: the base's quarter, moved on
             base = ctx.need_base()
-            first = _add_months(date(base.year, base.month - (base.month - 1) % 3, 1), 3 * self.lex.quarter_words[qw])
-            end = _month_end(*_month(first.year, first.month + 2))
-            return _Span(end if qe else first, end, "quarter", qe is not None)
+            year, index = divmod(4 * base.year + (base.month - 1) // 3 + self.lex.quarter_words[qw], 4)
+            span = _quarter(year, index + 1)
+            return span._replace(first=span.last, point=True) if qe else span
         if mw:
             shifted = _add_months(ctx.need_base(), self.lex.month_words[mw])
             return self._in_month(shifted.year, shifted.month, ld, lmp)
@@ -596,11 +600,15 @@ class _Grammar:
         span = self._resolve(m, "b", ctx)
         return _Result("deadline", span.last, span.precision)
 
-    def _month_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+    def _written_year(self, m: re.Match[str], ctx: _Context) -> None:
+        """The year a phrase writes before its parts (2018年, 明年), for the parts to take."""
         if m.group("y"):
             ctx.year = self._year(m.group("y"))
         elif m.group("yw"):
             ctx.year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
+
+    def _month_range(self, m: re.Match[str], ctx: _Context) -> _Result:
+        self._written_year(m, ctx)
         month, part = int(m.group("mb")), m.group("mbp")
         span = ctx.yearless(lambda year: self._in_month(year, month, None, part))
         return _Result("deadline", span.last, span.precision)
@@ -638,17 +646,14 @@ class _Grammar:
     def _parts(self, m: re.Match[str], ctx: _Context) -> _Result:
         """3、6月 or 三、四季度: one phrase, one unit for several parts, each a milestone;
         1-3季度: one range of parts, ended by its last."""
-        if m.group("y"):
-            ctx.year = self._year(m.group("y"))
-        elif m.group("yw"):
-            ctx.year = ctx.need_base().year + self.lex.year_words[m.group("yw")]
+        self._written_year(m, ctx)
         parts = [int(n) for n in re.findall(r"\d+", m.group("parts"))]
         if m.group("sep") in _RANGE_SEPARATORS:
             parts = parts[-1:]
         if m.group("unit") == "季度":
             if not all(1 <= n <= 4 for n in parts):
                 raise _Invalid(f"{m.group('parts')}季度 names no quarter")
-            spans = [ctx.yearless(lambda year: _Span(date(year, 3 * n - 2, 1), _month_end(year, 3 * n), "quarter", False)) for n in parts]
+            spans = [ctx.yearless(lambda year: _quarter(year, n)) for n in parts]
         else:
             part = m.group("part")
             spans = [ctx.yearless(lambda year: self._in_month(year, n, None, part)) for n in parts]
