@@ -13,7 +13,9 @@ The server can misbehave on purpose:
   answers (the client's timeout fires);
 * ``stop()`` then ``start()`` is an outage on the same port; connections die.
 
-``connections`` counts the client connections made since ``start()``.
+``connections`` counts the client connections made since ``start()``, ``received``
+the messages accepted. ``SMTPServer(keep=False)`` parses each message but keeps none,
+for long benchmark runs.
 
 Received messages are in ``messages`` (parsed, in order), their ids in
 ``message_ids`` and the envelopes (recipients, login) in ``envelopes``. ``SMTPServer("ssl" | "starttls", certificate=smtp_certificate)``
@@ -129,10 +131,12 @@ class _Handler:
         with self.server.lock:
             message = email.message_from_bytes(envelope.original_content, policy=policy.default)
             user = session.auth_data.login.decode() if session.authenticated else None
-            self.server.envelopes.append(
-                Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, user)
-            )
-            return f"250 2.0.0 Ok: queued as Q{len(self.server.envelopes)}"
+            self.server.received += 1
+            if self.server.keep:
+                self.server.envelopes.append(
+                    Received(envelope.mail_from, tuple(envelope.rcpt_tos), message, user)
+                )
+            return f"250 2.0.0 Ok: queued as Q{self.server.received}"
 
 
 class _CountingController(Controller):
@@ -155,6 +159,7 @@ class SMTPServer:
         certificate: tuple[Path, Path] | None = None,
         username: str = USERNAME,
         password: str = PASSWORD,
+        keep: bool = True,
     ) -> None:
         self.security = security
         self.host = HOST
@@ -164,6 +169,8 @@ class SMTPServer:
         self.refuse: dict[str, str] = {}
         self.scripted: dict[str, list[str]] = {}
         self.connections = 0
+        self.keep = keep
+        self.received = 0
         self.envelopes: list[Received] = []
         self.lock = threading.Lock()
         self._certificate = certificate

@@ -61,6 +61,12 @@ def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
     return senders[0][1], rcpts
 
 
+def wire(msg: EmailMessage) -> tuple[str, list[str], bytes]:
+    """What one mail transaction carries for ``msg``: envelope sender, recipients, data."""
+    sender, rcpts = envelope(msg)
+    return sender, rcpts, msg.as_bytes(policy=policy.SMTP)
+
+
 class SMTPBackend(MailBackend):
     """Sends through an SMTP server; see the module docstring for the failure rules.
 
@@ -196,14 +202,13 @@ class SMTPBackend(MailBackend):
             conn.close()
 
     def send(self, msg: EmailMessage) -> str:
-        sender, rcpts = envelope(msg)
+        sender, rcpts, data = wire(msg)
         for address in (sender, *rcpts):
             if not address.isascii():
                 raise DeliveryError(
                     f"The address {address} is not ASCII, and duban does not use SMTPUTF8.",
                     permanent=True,
                 )
-        data = msg.as_bytes(policy=policy.SMTP)
         for retry in (False, True):
             self.open()
             try:
