@@ -1,14 +1,19 @@
 """Building messages: encoding, threading, stable ids and header safety."""
 
+import base64
 import email
+import sys
+import unicodedata
 from datetime import datetime, timezone
 from email import policy
+from email.message import EmailMessage
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scheduler.mail import MAX_SUBJECT, build_message, clean_subject, message_id, validate_address
+from scheduler import mail
+from scheduler.mail import MAX_SUBJECT, build_message, clean_subject, message_id, one_line, validate_address, wire_bytes
 from scheduler.render import Rendered
 
 SENDER = "督查室 <duban@zhangzhou.example>"
@@ -184,3 +189,49 @@ def test_any_text_is_either_refused_with_a_reason_or_a_usable_address(text):
 def test_a_space_at_a_fold_between_encoded_words_survives():
     subject = "0000 000¡¡¡𐀀𐀀𐀀𐀀𐀀𐀀𐀀 ¡"  # the case hypothesis found against the stock folder
     assert reparse(build(rendered=Rendered(subject, "t", "h")))["Subject"] == subject
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    subject=st.text(max_size=200),
+    text=st.text(max_size=400),
+    html=st.text(max_size=400),
+    cc=st.lists(st.sampled_from(["财政局 <czj@zhangzhou.example>", "b@x.example", "甲 乙 <c@政府.cn>"]), max_size=3),
+)
+def test_wire_bytes_are_what_the_generator_writes(subject, text, html, cc):
+    msg = build(rendered=Rendered(subject, text, html), cc=cc)
+    assert wire_bytes(msg) == msg.as_bytes(policy=policy.SMTP)
+
+
+def test_wire_bytes_of_a_changed_or_foreign_message_come_from_the_generator():
+    changed = build()
+    changed.replace_header("Subject", "changed by hand")
+    changed.get_payload()[0].set_payload("a\rb\nc\r\n")
+    assert wire_bytes(changed) == changed.as_bytes(policy=policy.SMTP)
+    assert b"changed by hand" in wire_bytes(changed)
+    foreign = EmailMessage()
+    foreign["Subject"] = "plain"
+    foreign.set_content("body\n")
+    foreign.add_alternative("<p>body</p>", subtype="html")
+    assert wire_bytes(foreign) == foreign.as_bytes(policy=policy.SMTP)
+
+
+def test_subject_words_hold_whole_characters_and_fit_the_line():
+    subject = "督" * 13 + "a" + "😀" * 30
+    raw = build(rendered=Rendered(subject, "t", "h")).as_bytes()
+    lines = raw.split(b"\r\n")
+    subject_lines = lines[: next(i for i, line in enumerate(lines[1:], 1) if not line.startswith(b" "))]
+    assert all(len(line) <= 78 for line in subject_lines)
+    assert all(len(word) <= 75 for line in subject_lines for word in line.split() if word.startswith(b"=?"))
+    for word in (w for line in subject_lines for w in line.split() if w.startswith(b"=?")):
+        base64.b64decode(word[10:-2]).decode("utf-8")  # each word decodes alone
+    assert reparse(build(rendered=Rendered(subject, "t", "h")))["Subject"] == subject
+
+
+def test_control_characters_are_exactly_unicode_cc_zl_zp():
+    everything = "".join(map(chr, range(sys.maxunicode + 1)))
+    controls = {ch for ch in everything if unicodedata.category(ch) in ("Cc", "Zl", "Zp")}
+    assert set(mail._CONTROL.findall(everything)) == controls
+    assert {ch for ch in controls if one_line(f"a{ch}b") == "a b"} == controls
+    assert one_line("a\u3000b") == "a b"  # an ideographic space is a blank, not a control
+    assert one_line("a\u200bb") == "a\u200bb"  # a zero-width space (Cf) stays

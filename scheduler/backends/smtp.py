@@ -30,12 +30,13 @@ import base64
 import logging
 import smtplib
 import ssl
-from email import policy
 from email.message import EmailMessage
 from email.utils import getaddresses
+from functools import lru_cache
 
 from scheduler.backends.base import MailBackend
 from scheduler.errors import ConfigError, DeliveryError, InputError
+from scheduler.mail import wire_bytes
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +52,30 @@ class _Dropped(Exception):
 
 def envelope(msg: EmailMessage) -> tuple[str, list[str]]:
     """The envelope sender (From) and recipients (To and Cc) of ``msg``."""
-    senders = getaddresses([str(v) for v in msg.get_all("From", [])])
-    recipients = getaddresses([str(v) for h in ("To", "Cc") for v in msg.get_all(h, [])])
-    if not senders or not senders[0][1]:
+    senders = _addr_specs(msg, ("From",))
+    rcpts = list(dict.fromkeys(addr for addr in _addr_specs(msg, ("To", "Cc")) if addr))
+    if not senders or not senders[0]:
         raise ValueError("the message has no From address")
-    rcpts = list(dict.fromkeys(addr for _, addr in recipients if addr))
     if not rcpts:
         raise ValueError("the message has no recipient")
-    return senders[0][1], rcpts
+    return senders[0], rcpts
+
+
+def _addr_specs(msg: EmailMessage, names: tuple[str, ...]) -> list[str]:
+    """The addresses in ``msg``'s headers ``names``, in order (an unreadable one as "")."""
+    return [addr for name in names for value in msg.get_all(name, []) for addr in _parsed(str(value))]
+
+
+@lru_cache(maxsize=4096)
+def _parsed(value: str) -> tuple[str, ...]:
+    """The addresses of one header value, parsed once: a run mails the same few agencies."""
+    return tuple(addr for _, addr in getaddresses([value]))
 
 
 def wire(msg: EmailMessage) -> tuple[str, list[str], bytes]:
     """What one mail transaction carries for ``msg``: envelope sender, recipients, data."""
     sender, rcpts = envelope(msg)
-    return sender, rcpts, msg.as_bytes(policy=policy.SMTP)
+    return sender, rcpts, wire_bytes(msg)
 
 
 class SMTPBackend(MailBackend):
