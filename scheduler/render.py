@@ -196,6 +196,7 @@ class Renderer:
         # the html part may be escaped.
         self._plain = _environment(loader, autoescape=False)
         self._html = _environment(loader, autoescape=True)
+        self._compiled: dict[str, tuple[jinja2.Template, jinja2.Template]] = {}
 
     def _load_override(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
         """An override's source, read once: a config reload builds a new Renderer."""
@@ -271,17 +272,36 @@ class Renderer:
         """Render the three parts of message template ``template`` for ``context``."""
         file = f"{template}.j2"
         values = {f.name: getattr(context, f.name) for f in fields(context)}
-        parts = {}
-        for part in PARTS:
-            env = self._html if part == "html" else self._plain
-            try:
-                parts[part] = env.get_template(file).render(values, part=part)
-            except TemplateError:
-                raise
-            except Exception as exc:
-                raise self._error(exc, file) from None
-        subject = re.sub(r"\s+", " ", parts["subject"]).strip()
-        return Rendered(subject=subject, text=parts["text"], html=parts["html"])
+        try:
+            plain, html = self._templates(file)
+            subject, text = _render_parts(plain, values, "subject", "text")
+            (html_part,) = _render_parts(html, values, "html")
+        except TemplateError:
+            raise
+        except Exception as exc:
+            raise self._error(exc, file) from None
+        return Rendered(subject=re.sub(r"\s+", " ", subject).strip(), text=text, html=html_part)
+
+    def _templates(self, file: str) -> tuple[jinja2.Template, jinja2.Template]:
+        """``file`` compiled for the plain parts and for the html part, looked up once."""
+        found = self._compiled.get(file)
+        if found is None:
+            found = self._compiled[file] = (self._plain.get_template(file), self._html.get_template(file))
+        return found
+
+
+def _render_parts(template: jinja2.Template, values: Mapping[str, object], first: str, *others: str) -> list[str]:
+    """Render the part ``first`` through the template's top level, which runs its sets and
+    macros and stacks its blocks, then ``others`` from the same context, block by block:
+    one context and one pass over the top level for the subject and the text together."""
+    context = template.new_context({**values, "part": first})
+    try:
+        return [
+            template.environment.concat(template.root_render_func(context)),
+            *(template.environment.concat(context.blocks[name][0](context)) for name in others),
+        ]
+    except Exception:
+        template.environment.handle_exception()  # raises it again, with the template's own lines
 
 
 def sample(kind: str) -> TaskNotice | Digest:

@@ -220,6 +220,13 @@ def test_undefined_name_names_template_and_line(tmp_path):
         Renderer({"escalation": path}).check()
 
 
+def test_an_error_in_the_text_block_names_its_line(tmp_path):
+    """The text is rendered from the subject's context, block by block: still the template's line."""
+    path = write(tmp_path, "text.j2", MINE.replace("{{ agency }}，", "\n\n{{ 1 // 0 }}"))
+    with pytest.raises(TemplateError, match=r"'due' \(.*text.j2\) fails at line 5: integer division or modulo by zero"):
+        Renderer({"due": path}).check()
+
+
 def test_unknown_filter_is_a_syntax_error_with_line(tmp_path):
     path = write(tmp_path, "filter.j2", MINE.replace("{{ agency }}", "{{ due|chinese }}"))
     with pytest.raises(TemplateError, match=r"'due' .* syntax error at line 3: No filter named 'chinese'"):
