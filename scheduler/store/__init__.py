@@ -34,7 +34,7 @@ from scheduler.store.log import LeaseLost, LogEntry, Outcome, ReconcileResult
 from scheduler.store.schema import documents as documents_table
 from scheduler.store.schema import notifications, tasks
 
-__all__ = ["LeaseLost", "LogEntry", "Outcome", "ReconcileResult", "SaveResult", "Store"]
+__all__ = ["DOCUMENTS_PER_SAVE", "LeaseLost", "LogEntry", "Outcome", "ReconcileResult", "SaveResult", "Store"]
 
 # Documents replanned per transaction: a few thousand tasks, so a replan holds little
 # memory and the SQLite write lock only briefly at a time.
@@ -73,12 +73,29 @@ class Store:
                 results.extend(documents.save_documents(connection, docs[start : start + DOCUMENTS_PER_SAVE], now=now))
         return results
 
-    def task_states(self, *, include_removed: bool = False, keys: Collection[str] | None = None) -> list[TaskState]:
-        """Stored tasks, all of them or those with these keys (still live ones, then)."""
+    def task_states(
+        self,
+        *,
+        include_removed: bool = False,
+        keys: Collection[str] | None = None,
+        names: Collection[str] | None = None,
+    ) -> list[TaskState]:
+        """Stored tasks: all of them, or the live ones with these keys and naming an
+        agency by one of these ``names`` (as written in the document), as far as given."""
         with self.engine.begin() as connection:
-            if keys is None:
+            if keys is None and names is None:
                 return documents.task_states(connection, include_removed=include_removed)
-            return documents.states(connection, tasks.c.key.in_(keys) & tasks.c.removed_at.is_(None))
+            where = tasks.c.removed_at.is_(None)
+            if keys is not None:
+                where &= tasks.c.key.in_(keys)
+            if names is not None:
+                where &= documents.naming(names)
+            return documents.states(connection, where)
+
+    def agency_names(self) -> list[tuple[str, str | None]]:
+        """Each distinct agency name of the live tasks, as written, with its document's jurisdiction."""
+        with self.engine.begin() as connection:
+            return documents.agency_names(connection)
 
     def find_task(self, ref: str) -> TaskState:
         with self.engine.begin() as connection:

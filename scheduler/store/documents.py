@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -424,6 +424,10 @@ def _load(
     if not found:
         return []
     ids = sa.select(tasks.c.id).where(where)
+    # Equal values read once share one object: the same agencies and time phrases recur
+    # across thousands of tasks, and reading every task (a digest run, `duban tasks`)
+    # then holds each distinct one once instead of once per task.
+    shared: dict[Any, Any] = {}
     agencies: dict[int, list[AgencyRef]] = {}
     for a in connection.execute(
         sa.select(task_agencies)
@@ -431,9 +435,8 @@ def _load(
         .order_by(task_agencies.c.task_id, task_agencies.c.position),
         params,
     ):
-        agencies.setdefault(a.task_id, []).append(
-            AgencyRef(name=a.name, role=a.role, canonical=a.canonical)
-        )
+        ref = AgencyRef(name=a.name, role=a.role, canonical=a.canonical)
+        agencies.setdefault(a.task_id, []).append(shared.setdefault(ref, ref))
     deadlines: dict[int, list[Deadline]] = {}
     for d in connection.execute(
         sa.select(task_deadlines)
@@ -441,20 +444,19 @@ def _load(
         .order_by(task_deadlines.c.task_id, task_deadlines.c.position),
         params,
     ):
-        deadlines.setdefault(d.task_id, []).append(
-            Deadline(
-                text=d.text,
-                start=d.start,
-                end=d.end,
-                kind=d.kind,
-                date=d.date,
-                dates=tuple(date.fromisoformat(x) for x in d.dates),
-                precision=d.precision,
-                rrule=d.rrule,
-                hedged=d.hedged,
-                reason=d.reason,
-            )
+        deadline = Deadline(
+            text=d.text,
+            start=d.start,
+            end=d.end,
+            kind=d.kind,
+            date=d.date,
+            dates=tuple(date.fromisoformat(x) for x in d.dates),
+            precision=d.precision,
+            rrule=d.rrule,
+            hedged=d.hedged,
+            reason=d.reason,
         )
+        deadlines.setdefault(d.task_id, []).append(shared.setdefault(deadline, deadline))
     return [
         _Stored(
             id=t.id,
@@ -466,12 +468,16 @@ def _load(
                 number=t.number,
                 title=t.title,
                 text=t.text,
-                agencies=tuple(agencies.get(t.id, ())),
-                deadlines=tuple(deadlines.get(t.id, ())),
+                agencies=_shared(shared, tuple(agencies.get(t.id, ()))),
+                deadlines=_shared(shared, tuple(deadlines.get(t.id, ()))),
             ),
         )
         for t in found
     ]
+
+
+def _shared(shared: dict[Any, Any], value: tuple[Any, ...]) -> tuple[Any, ...]:
+    return shared.setdefault(value, value)
 
 
 def task_states(connection: sa.Connection, *, include_removed: bool) -> list[TaskState]:
@@ -517,6 +523,24 @@ def states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[Tas
             )
         )
     return found
+
+
+def naming(names: Collection[str]) -> sa.ColumnElement[bool]:
+    """Tasks with an agency reference written as one of ``names``."""
+    return tasks.c.id.in_(sa.select(task_agencies.c.task_id).where(task_agencies.c.name.in_(list(names))))
+
+
+def agency_names(connection: sa.Connection) -> list[tuple[str, str | None]]:
+    """Each distinct agency name of the live tasks with its document's jurisdiction:
+    what resolving them takes, a few thousand pairs however many tasks name them."""
+    rows = connection.execute(
+        sa.select(task_agencies.c.name, documents.c.jurisdiction)
+        .distinct()
+        .join(tasks, tasks.c.id == task_agencies.c.task_id)
+        .join(documents, documents.c.id == tasks.c.document_id)
+        .where(tasks.c.removed_at.is_(None))
+    )
+    return [(name, jurisdiction) for name, jurisdiction in rows]
 
 
 def find_task(connection: sa.Connection, ref: str) -> TaskState:
