@@ -6,8 +6,9 @@
 
 Without ``--quick`` the corpus goes up to 10,000 documents (about 100,000 tasks) and
 the run takes hours on a small machine; ``--quick`` stops at 1,000 documents and
-shortens the idle and dispatch runs. Plan, replan and the daemon's day run on the
-largest size (``--sizes``, ``--day-documents``).
+shortens the idle and dispatch runs. Plan and replan run on the largest size
+(``--sizes``); the daemon's start-up, idle and simulated day on ``--day-documents``
+(default: the largest size), its start-up and idle also on 10 and 1,000 documents.
 PostgreSQL figures need a server at ``$DUBAN_BENCH_POSTGRES`` (default
 postgresql+psycopg://postgres@127.0.0.1:5432/test); the run creates and drops a
 database ``duban_bench_<pid>`` on it, and skips PostgreSQL with a note when none answers.
@@ -64,13 +65,13 @@ def main() -> None:
     if set(figures) == {"normalize"}:
         return
     with tempfile.TemporaryDirectory(prefix="duban-bench-") as scratch:
-        corpus = write_corpus(Path(scratch), max(sizes + (day_documents,)), seed=args.seed)
         if "ingest" in figures or "plan" in figures:
+            corpus = write_corpus(Path(scratch), max(sizes), seed=args.seed)
             targets += store_figures(corpus, sizes, kinds, figures)
         if "dispatch" in figures:
             targets += dispatch_figures(Path(scratch), kinds, 300 if args.quick else 2000)
         if "daemon" in figures:
-            targets += daemon_figures(corpus, kinds, day_documents, idle=10 if args.quick else 60)
+            targets += daemon_figures(Path(scratch), kinds, day_documents, idle=10 if args.quick else 60, seed=args.seed)
     if targets:
         section("targets")
         print(table(["figure", "measured", "target", "met"], [(f, m, t, "yes" if ok else "NO") for f, m, t, ok in targets]))
@@ -142,26 +143,25 @@ def dispatch_figures(directory: Path, kinds, messages: int) -> list:
     return targets
 
 
-def daemon_figures(corpus, kinds, day_documents: int, *, idle: float) -> list:
-    """Start-up and idle of ``duban run`` on small and larger corpora; a simulated day on the largest."""
+def daemon_figures(directory: Path, kinds, day_documents: int, *, idle: float, seed: int) -> list:
+    """Start-up and idle of ``duban run`` on a small corpus, 1,000 documents and the
+    day's corpus; then a simulated day on the day's corpus (issue 7 asks for both on
+    100,000 tasks, the default of a full run)."""
     rows, day_rows, targets = [], [], []
-    directory = corpus.directory
-    for size in sorted({10, min(day_documents, 1_000)}):
+    sizes = sorted({10, min(day_documents, 1_000), day_documents})
+    corpora = {size: write_corpus(directory / f"daemon-{size}", size, seed=seed).directory for size in sizes}
+    for size in sizes:
         for kind in kinds:
-            subset = directory / f"daemon-{size}"
-            write_corpus(subset, size)
-            with database(kind, subset) as url:
-                r = bench_daemon.startup(write_config(subset, url), idle)
+            with database(kind, corpora[size]) as url:
+                r = bench_daemon.startup(write_config(corpora[size], url), idle)
             rows.append((kind, size, r["startup_seconds"], r["idle_seconds"], r["idle_cpu_percent"], r["rss_started_mb"], r["rss_idle_mb"]))
             targets.append((f"idle daemon, {size:,} documents, {kind}: memory", f"{r['rss_idle_mb']:.0f} MB", f"< {IDLE_MB:.0f} MB", r["rss_idle_mb"] < IDLE_MB))
             targets.append((f"idle daemon, {size:,} documents, {kind}: CPU", f"{r['idle_cpu_percent']:.2f}%", f"< {IDLE_CPU_PERCENT:.0f}%", r["idle_cpu_percent"] < IDLE_CPU_PERCENT))
     section("daemon: duban run from launch to its first tick, then idle")
     print(table(["database", "documents", "start-up s", "idle s", "idle CPU %", "RSS at start MB", "RSS idle MB"], rows))
-    day_corpus = directory / "daemon-day"
-    write_corpus(day_corpus, day_documents)
     for kind in kinds:
-        with database(kind, day_corpus) as url:
-            r = isolated(bench_daemon.day, write_config(day_corpus, url), 24)
+        with database(kind, corpora[day_documents]) as url:
+            r = isolated(bench_daemon.day, write_config(corpora[day_documents], url), 24)
         ticks = ", ".join(f"{job} {n}" for job, n in sorted(r["ticks"].items()))
         day_rows.append((kind, r["tasks"], r["first_cycle_seconds"], ticks, r["busy_seconds"], r["busy_cpu_seconds"], r["rss_first_mb"], r["rss_max_mb"], r["rss_end_mb"], r["peak_mb"]))
         targets.append((f"daemon after a day on {r['tasks']:,} tasks, {kind}: memory", f"{r['rss_end_mb']:.0f} MB", f"< {IDLE_MB:.0f} MB", r["rss_end_mb"] < IDLE_MB))
