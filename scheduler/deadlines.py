@@ -65,8 +65,10 @@ _CLAUSE_ENDS = "。;!?\n"
 _CLAUSE_END = re.compile(f"[{_CLAUSE_ENDS}]")
 _MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-# A duration's unit in days or months; 半年 is six months, 半月 fifteen days.
+# A duration's unit in hours, days or months; 半年 is six months, 半月 fifteen days. Hours
+# count whole days only (24小时内 → the next day; 2小时内 → the day itself).
 _STEPS = {
+    "小时": ("hours", 1),
     "日": ("days", 1),
     "天": ("days", 1),
     "周": ("days", 7),
@@ -81,7 +83,7 @@ _STEPS = {
 # The units of a duration as written: a month or quarter needs its 个 (3个月; 3月 is March,
 # 3季度 the third quarter) except after 半; a bare cell takes no 日 (15日 is a day of a month).
 # A half more is written inside (1个半月) or after (1年半) the unit.
-_DURATION_UNITS = "个?(?:工作日|星期)|个半?(?:月|季度)|(?<=半)个?月|周|天|日|年半?"
+_DURATION_UNITS = "个?(?:工作日|星期|小时)|个半?(?:月|季度)|(?<=半)个?月|周|天|日|年半?"
 _CELL_UNITS = "个?(?:工作日|星期)|个半?(?:月|季度)|(?<=半)个?月|周|天|年半?"
 
 
@@ -709,7 +711,7 @@ class _Grammar:
             raise _Invalid(f"{key} is no whole number of days")
         field, size = _STEPS[key]
         n = size * (1 if count == "半" else int(count))
-        return day + timedelta(days=n) if field == "days" else _add_months(day, n)
+        return _add_months(day, n) if field == "months" else day + timedelta(**{field: n})
 
     def _anchored_start(self, m: re.Match[str], ctx: _Context) -> _Result:
         return _Result("start", ctx.need_base(), "day")
