@@ -20,7 +20,7 @@ from functools import cache
 
 from scheduler.model import AgencyRef, Role
 from scheduler.names import looks_like_agency, split_names, split_top
-from scheduler.wording import load, variants
+from scheduler.wording import initials, load, variants
 
 # "A会同B负责": A leads, B supports.
 _TOGETHER = re.compile(r"会同|會同|联合|聯合")
@@ -65,12 +65,16 @@ def _grammar() -> _Grammar:
         verbs=verbs,
         # A label ends with a colon, or sits in 【】: 牵头单位:A, 【牵头单位】A.
         label=re.compile(
-            "[【\\[]?(?:"
+            f"(?=[【\\[{initials(label for label, _ in labels)}])[【\\[]?(?:"
             + "|".join(f"(?P<l{i}>{variants(label)})" for i, (label, _) in enumerate(labels))
             + ")(?:\\s*[:]|[】\\]]\\s*:?)"
         ),
         # A role verb closing a list of names.
-        verb=re.compile("(?:" + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(verbs)) + r")\s*$"),
+        verb=re.compile(
+            f"(?=[{initials(verb for verb, _ in verbs)}])(?:"
+            + "|".join(f"(?P<v{i}>{variants(verb)})" for i, (verb, _) in enumerate(verbs))
+            + r")\s*$"
+        ),
         longest_verb=max((len(verb) for verb, _ in verbs), default=0),
         # A lead marked after its name inside a list: 市发改委(牵头)、市财政局.
         marked_lead=re.compile("[(](" + variants("牵头") + ")(?:" + variants("单位") + "|" + variants("部门") + r")?[)]\s*[、,]?"),

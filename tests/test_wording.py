@@ -27,6 +27,11 @@ def test_variants_match_either_form(text, matches):
     assert bool(re.fullmatch(wording.variants("牵头单位"), text)) == matches
 
 
+def test_initials_hold_both_forms_of_every_first_character():
+    lead = re.compile(f"[{wording.initials(['牵头单位', '配合', '[备注]'])}]")
+    assert all(lead.fullmatch(c) for c in "牵牽配[") and not lead.search("头单位合备注]")
+
+
 def test_fold_simplifies_character_for_character():
     assert wording.fold("溫州市牽頭單位") == "溫州市牵头单位"  # 溫 is a name's, not a fixed word's
 
