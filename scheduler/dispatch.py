@@ -4,10 +4,12 @@ The log decides, never the scheduler: rows are claimed with a lease in one
 transaction, rendered at send time (so a template fix or a corrected address applies
 to everything still queued), handed to the backend, and recorded as sent with a
 Message-ID derived from their key, never before the backend accepted them. Outcomes
-are recorded a group at a time (:data:`MARK_EVERY` rows, or :data:`MARK_SECONDS`),
-in one transaction each. A crash before a group is recorded leaves its rows claimed
-until their lease expires; they are then sent again with the same Message-ID: at
-most :data:`MARK_EVERY` messages. Each batch is leased from its own claim, a row is
+are recorded a group at a time (half of :data:`MARK_EVERY` rows, or what
+:data:`MARK_SECONDS` gathered), in one transaction each, by a thread of their own
+while the next group is sent; a group is handed over only once the one before it is
+recorded. A crash before a group is recorded leaves its rows claimed until their
+lease expires; they are then sent again with the same Message-ID: at most
+:data:`MARK_EVERY` messages. Each batch is leased from its own claim, a row is
 started only while its lease outlasts one send (the SMTP timeout), and the group
 sent so far is recorded before the lease could run out, so no other dispatcher can
 take a row while it is being sent or once it is sent: a lease must be longer than
@@ -22,6 +24,7 @@ import logging
 import random
 import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from time import monotonic
@@ -42,10 +45,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATCH_UP = "catch-up: its window closed before it could be sent"
-# Outcomes are recorded in one transaction per MARK_EVERY rows, or sooner once the
-# oldest has waited MARK_SECONDS: a commit per message cost as much as building it.
-# A crash may therefore send again the messages of one group not yet recorded, at most
-# MARK_EVERY (the one in flight included), each with its original Message-ID.
+# Outcomes are recorded in one transaction per MARK_EVERY // 2 rows, or sooner once
+# the oldest has waited MARK_SECONDS: a commit per message cost as much as building it,
+# and waiting for each commit's flush to disk as much again. So a group is recorded by
+# a thread of its own while the next group is sent, and handed over only once the one
+# before it is recorded: a crash may send again the messages of two groups not yet
+# recorded (the one being recorded and the one being sent), at most MARK_EVERY, the
+# one in flight included, each with its original Message-ID.
 MARK_EVERY = 20
 MARK_SECONDS = 1.0
 
@@ -90,8 +96,7 @@ def dispatch(
     margin = min(config.smtp.timeout, config.lease / 2) if config.mail_backend == "smtp" and config.smtp else 0
     started = monotonic()
     tasks = _Tasks(app)
-    pending = _Pending(app, owner, result)
-    try:
+    with _Pending(app, owner, result) as pending:
         while budget is None or result.sent < budget:
             limit = config.batch if budget is None else min(config.batch, budget - result.sent)
             # ``now`` is when the run began; a batch claimed later in a long run must still
@@ -125,8 +130,6 @@ def dispatch(
                     _release(app, entries[index:], owner=owner)
                     raise
             pending.flush()
-    finally:
-        pending.flush()
     return result
 
 
@@ -158,27 +161,59 @@ class _Tasks:
 
 
 class _Pending:
-    """Outcomes handled but not yet recorded; see :data:`MARK_EVERY` for why and how many."""
+    """Outcomes handled but not yet recorded; see :data:`MARK_EVERY` for why and how many.
+
+    A context manager: leaving it records what is still pending, whatever the reason
+    for leaving, and stops the recording thread.
+    """
 
     def __init__(self, app: App, owner: str, result: DispatchResult) -> None:
         self.store, self.owner, self.result = app.store, owner, result
         self.outcomes: list[Outcome] = []
         self.since = 0.0
+        self.recorder = ThreadPoolExecutor(1, thread_name_prefix="duban-record")
+        self.recording: Future[list[Outcome]] | None = None
+        self.handed: list[Outcome] = []
+
+    def __enter__(self) -> _Pending:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.flush()
+        finally:
+            self.recorder.shutdown()
 
     def add(self, outcome: Outcome) -> None:
         if not self.outcomes:
             self.since = monotonic()
         self.outcomes.append(outcome)
-        if len(self.outcomes) >= MARK_EVERY or monotonic() - self.since >= MARK_SECONDS:
-            self.flush()
+        if len(self.outcomes) >= MARK_EVERY // 2 or monotonic() - self.since >= MARK_SECONDS:
+            self._hand_over()
 
     def flush(self) -> None:
+        """Record every outcome handled so far, and return once they are recorded."""
+        self._hand_over()
+        self._wait()
+
+    def _hand_over(self) -> None:
+        """Give the group gathered so far to the recording thread, once the group before it is recorded."""
+        self._wait()
         outcomes, self.outcomes = self.outcomes, []
-        if not outcomes:
-            return
-        lost = {outcome.key for outcome in self.store.record(outcomes, owner=self.owner)}
+        if outcomes:
+            self.handed = outcomes
+            self.recording = self.recorder.submit(self.store.record, outcomes, owner=self.owner)
+
+    def _wait(self) -> None:
+        """Wait for the group being recorded, if any, and count it (a failure to record it is raised here)."""
+        recording, self.recording = self.recording, None
+        if recording is not None:
+            self._count(self.handed, recording.result())
+
+    def _count(self, outcomes: list[Outcome], lost: list[Outcome]) -> None:
+        lost_keys = {outcome.key for outcome in lost}
         for outcome in outcomes:
-            if outcome.key in lost:
+            if outcome.key in lost_keys:
                 # Our lease ran out and another dispatcher holds the row now; it records
                 # the outcome. Leases must outlast the SMTP timeout.
                 log.warning("lost the lease of %s before recording it %s", outcome.key, outcome.status)

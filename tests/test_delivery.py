@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -264,11 +265,13 @@ def test_a_dispatcher_never_sends_a_row_whose_lease_another_could_take(
 def test_a_crash_before_a_group_is_recorded_resends_that_group_only(
     app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The process dies as it records its second group of outcomes: the first group is
-    recorded, the second was sent but is not, the rest was never sent. Once the lease
-    has run out, the next run sends the second group again (same Message-IDs) and the
-    rest once."""
-    monkeypatch.setattr(dispatching, "MARK_EVERY", 5)
+    """The process dies as it records its second group of outcomes (MARK_EVERY // 2 = 5
+    rows): the first group is recorded, the second was sent but is not, and the third
+    was sent meanwhile, since a group is recorded while the next is sent; the rest was
+    never sent. Unrecorded: two groups, MARK_EVERY messages. Once the lease has run out,
+    the next run sends those ten again (same Message-IDs) and the rest once."""
+    monkeypatch.setattr(dispatching, "MARK_EVERY", 10)
+    monkeypatch.setattr(dispatching, "MARK_SECONDS", float("inf"))  # groups by count only
     backend = MemoryBackend()
     record = app.store.record
     groups = []
@@ -282,7 +285,7 @@ def test_a_crash_before_a_group_is_recorded_resends_that_group_only(
     monkeypatch.setattr(app.store, "record", dies_on_the_second_group)
     with pytest.raises(SystemExit):
         dispatching.dispatch(app, backend, now=NOW, owner=OWNER)
-    assert len(backend.messages) == 10
+    assert len(backend.messages) == 15
     assert app.store.counts()["sent"] == 5 and app.store.counts()["claimed"] == 15
 
     monkeypatch.setattr(app.store, "record", record)
@@ -290,8 +293,43 @@ def test_a_crash_before_a_group_is_recorded_resends_that_group_only(
     assert dispatching.dispatch(app, backend, now=later, owner="test:2").sent == 15
     sent = Counter(str(msg["Message-ID"]) for msg in backend.messages)
     assert set(sent) == expected_ids(20, year=NOW.year)
-    assert sorted(sent.values()) == [1] * 15 + [2] * 5
+    assert sorted(sent.values()) == [1] * 10 + [2] * 10
     assert app.store.counts()["sent"] == 20 and app.store.counts()["claimed"] == 0
+
+
+def test_a_group_is_recorded_while_the_next_is_sent_and_no_more(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first group's record waits until the next group has been sent: messages
+    sent and not yet recorded then reach MARK_EVERY, and never pass it."""
+    monkeypatch.setattr(dispatching, "MARK_SECONDS", float("inf"))  # groups by count only
+    group = dispatching.MARK_EVERY // 2
+    sending = threading.Condition()
+    worst = checked = 0
+
+    class Watching(MemoryBackend):
+        def send(self, msg: EmailMessage) -> str:
+            nonlocal worst, checked
+            reply = super().send(msg)
+            with sending:
+                worst = max(worst, len(self.messages) - app.store.counts()["sent"])
+                checked += 1
+                sending.notify_all()
+            return reply
+
+    backend = Watching()
+    record = app.store.record
+    calls = []
+
+    def lags_one_group(outcomes, **kw):
+        calls.append(outcomes)
+        if len(calls) == 1:
+            with sending:
+                assert sending.wait_for(lambda: checked >= 2 * group, timeout=60)
+        return record(outcomes, **kw)
+
+    monkeypatch.setattr(app.store, "record", lags_one_group)
+    assert dispatching.dispatch(app, backend, now=NOW, owner=OWNER).sent == 20
+    assert worst == dispatching.MARK_EVERY
+    assert [len(outcomes) for outcomes in calls] == [group, group]
 
 
 def test_a_run_of_reminders_reads_only_their_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
