@@ -28,7 +28,7 @@ as top-level names (``task_title``, ``days_left``, ``sections`` …).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 from pathlib import Path
@@ -274,8 +274,8 @@ class Renderer:
         values = {f.name: getattr(context, f.name) for f in fields(context)}
         try:
             plain, html = self._templates(file)
-            subject, text = _render_parts(plain, values, "subject", "text")
-            (html_part,) = _render_parts(html, values, "html")
+            subject, text = _render_blocks(plain, values, ("subject", "text"))
+            (html_part,) = _render_blocks(html, values, ("html",))
         except TemplateError:
             raise
         except Exception as exc:
@@ -290,16 +290,20 @@ class Renderer:
         return found
 
 
-def _render_parts(template: jinja2.Template, values: Mapping[str, object], first: str, *others: str) -> list[str]:
-    """Render the part ``first`` through the template's top level, which runs its sets and
-    macros and stacks its blocks, then ``others`` from the same context, block by block:
-    one context and one pass over the top level for the subject and the text together."""
-    context = template.new_context({**values, "part": first})
+def _render_blocks(template: jinja2.Template, values: Mapping[str, object], names: Sequence[str]) -> list[str]:
+    """Render the blocks ``names`` of ``template`` on their own.
+
+    The top level runs first (it writes nothing: ``_message.j2`` declares the blocks
+    where they are never output), for the sets and macros of a template and the blocks
+    of those it extends; then each block renders from that context. Rendering a part
+    through the top level instead would pass each piece of it up the chain of
+    templates (``reminder.j2`` → ``_notice.j2`` → ``_message.j2``).
+    """
+    context = template.new_context(dict(values))
+    concat = template.environment.concat
     try:
-        return [
-            template.environment.concat(template.root_render_func(context)),
-            *(template.environment.concat(context.blocks[name][0](context)) for name in others),
-        ]
+        concat(template.root_render_func(context))
+        return [concat(context.blocks[name][0](context)) for name in names]
     except Exception:
         template.environment.handle_exception()  # raises it again, with the template's own lines
 
