@@ -189,6 +189,12 @@ def _header_starts() -> frozenset[str]:
     return frozenset(header[:1] for header in column_headers())
 
 
+@cache
+def _first_header_starts() -> frozenset[str]:
+    """What a table's header line starts with: 序号, 编号, or a header spanning columns."""
+    return frozenset(header[:1] for header, column in column_headers().items() if column in ("number", "span"))
+
+
 def _tables(lines: Sequence[str]) -> tuple[set[int], list[Row], list[str]]:
     """Rows of every task table, and the indexes of the lines they use."""
     used: set[int] = set()
@@ -221,8 +227,13 @@ def _header_at(lines: Sequence[str], index: int) -> tuple[list[str], int, str] |
 
     ``tab``: one row per line, cells tab-separated; ``space``: one row per line, cells
     separated by spaces; ``cell``: one cell per line. A header names 序号 and an agency column.
+
+    Its first column is 序号 or a header spanning columns (年度目标), so a line that
+    starts otherwise, as almost every line does, is passed over before it is split.
     """
     line = lines[index]
+    if line.lstrip()[:1] not in _first_header_starts():
+        return None
     shape = "tab" if CELL in line else "space"
     cells = line.split(CELL if shape == "tab" else None)
     columns = [column_of(cell) for cell in cells] if len(cells) >= 3 else []
