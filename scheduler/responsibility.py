@@ -31,8 +31,10 @@ _CARRY = re.compile(
     r"[,;]?\s*(?:不再(?:一一)?列出|下同)|[,;]?\s*具体任务均涉及(?P<b>[^。]+?)[,;]\s*不再做分工[,;]?\s*下同"
 )
 
-# What every carry-forward clause has, found quickly (a search that starts at 均 or 都).
-_CARRY_MARK = re.compile(r"[均都](?:需|须|由|要)|均涉及")
+# What every carry-forward clause has, found quickly: each alternative starts with a
+# character, not a class, so the search skips to a 均 or 都 instead of trying both at
+# every position.
+_CARRY_MARK = re.compile(r"均(?:需|须|由|要|涉及)|都(?:需|须|由|要)")
 
 # A part of a responsibility clause that is a time limit, not an agency: 2018年底前完成.
 _TIMEISH = re.compile(r"\d|年|月|季度|底前|以前|之前|长期|持续")
