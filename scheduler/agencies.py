@@ -122,6 +122,7 @@ class Directory:
         # Each name as written, resolved once per jurisdiction: a replan of 100,000 tasks
         # asks about a thousand distinct names some 300,000 times.
         self._resolved: dict[tuple[str, str | None], str | None] = {}
+        self._refs: dict[tuple[str, str, str | None], AgencyRef] = {}  # resolved references, see resolve_ref
         for agency in agencies:
             self._register("agencies", agency)
             self._agencies[agency.name] = agency
@@ -161,6 +162,18 @@ class Directory:
         if asked not in self._resolved:
             self._resolved[asked] = self._lookup(name, jurisdiction)
         return self._resolved[asked]
+
+    def resolve_ref(self, ref: AgencyRef, jurisdiction: str | None) -> AgencyRef:
+        """``ref`` with the canonical name it resolves to in ``jurisdiction``.
+
+        One reference per name, role and jurisdiction, remembered: building one costs
+        more than finding it, and the tasks of a plan name the same few agencies.
+        """
+        asked = (ref.name, ref.role, jurisdiction)
+        found = self._refs.get(asked)
+        if found is None:
+            found = self._refs[asked] = AgencyRef(ref.name, ref.role, self.resolve(ref.name, jurisdiction))
+        return found
 
     def _lookup(self, name: str, jurisdiction: str | None) -> str | None:
         key = _spelling(name)
@@ -281,7 +294,7 @@ def unresolved(docs: Iterable[Document], directory: Directory) -> list[Unresolve
 
 def resolve_task(task: Task, jurisdiction: str | None, directory: Directory) -> Task:
     """The task with its agency references resolved against the directory as it is now."""
-    refs = tuple(AgencyRef(ref.name, ref.role, directory.resolve(ref.name, jurisdiction)) for ref in task.agencies)
+    refs = tuple(directory.resolve_ref(ref, jurisdiction) for ref in task.agencies)
     return task if refs == task.agencies else replace(task, agencies=refs)
 
 

@@ -322,6 +322,14 @@ def test_resolve_document_fills_every_canonical_and_leaves_the_rest(directory: D
     assert doc.tasks[0].agencies[0].canonical is None  # the input is untouched
 
 
+def test_a_resolved_reference_keeps_name_and_role_and_is_built_once(directory: Directory) -> None:
+    first = directory.resolve_ref(AgencyRef("市卫计委", "lead"), "漳州市")
+    assert first == AgencyRef("市卫计委", "lead", "漳州市卫生健康委员会")
+    assert directory.resolve_ref(AgencyRef("市卫计委", "lead", "stale"), "漳州市") is first
+    assert directory.resolve_ref(AgencyRef("市卫计委", "support"), "漳州市").role == "support"
+    assert directory.resolve_ref(AgencyRef("市卫计委", "lead"), "保山市").canonical == "保山市卫生健康委员会"
+
+
 def test_unresolved_counts_places_and_offers_the_closest_name(directory: Directory) -> None:
     zhangzhou = Document(
         path="a.txt",
