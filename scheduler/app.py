@@ -40,6 +40,8 @@ log = logging.getLogger(__name__)
 # Agencies whose tasks `duban digest` reads at a time: a few cities' departments (names
 # sort by city), so few tasks are read twice and memory holds a slice of the store.
 AGENCIES_PER_READ = 50
+# An agency name as a document writes it, with the document's jurisdiction: what it resolves by.
+WrittenName = tuple[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -154,10 +156,11 @@ class App:
         )
 
     def task_states(
-        self, keys: Collection[str] | None = None, *, names: Collection[str] | None = None
+        self, keys: Collection[str] | None = None, *, names: Collection[WrittenName] | None = None
     ) -> list[TaskState]:
         """Stored tasks (all, those with these keys, or those naming an agency by one of
-        these names as written) with their names resolved against the directory as it is now.
+        these names as written in a document of the given jurisdiction) with their names
+        resolved against the directory as it is now.
 
         Resolving on read (not only at ingest) means an alias added to config.toml
         takes effect at once, and a removed agency cannot linger in stored names.
@@ -175,16 +178,18 @@ class App:
         """
         return self._tasks_of(agencies, self._reach())
 
-    def _reach(self) -> dict[str, set[str]]:
-        """The names stored on live tasks (as written) that reach each agency."""
-        reach: dict[str, set[str]] = {}
+    def _reach(self) -> dict[str, set[WrittenName]]:
+        """The names stored on live tasks (as written, with their jurisdiction) that reach each agency."""
+        reach: dict[str, set[WrittenName]] = {}
         for name, jurisdiction in self.store.agency_names():
             canonical = self.directory.resolve(name, jurisdiction)
             for member in self.directory.expand(canonical) if canonical is not None else ():
-                reach.setdefault(member, set()).add(name)
+                reach.setdefault(member, set()).add((name, jurisdiction))
         return reach
 
-    def _tasks_of(self, agencies: Collection[str], reach: dict[str, set[str]]) -> dict[str, list[TaskState]]:
+    def _tasks_of(
+        self, agencies: Collection[str], reach: dict[str, set[WrittenName]]
+    ) -> dict[str, list[TaskState]]:
         names = set().union(*(reach.get(agency, ()) for agency in agencies))
         tasks = by_agency(self.task_states(names=names), self.directory.expand) if names else {}
         return {agency: tasks.get(agency, []) for agency in agencies}
@@ -269,7 +274,7 @@ class App:
                     out.append((digest_notification(chosen, name, period, now), digest))
         return out
 
-    def _digest_agencies(self, agency: str | None, reach: dict[str, set[str]]) -> list[str]:
+    def _digest_agencies(self, agency: str | None, reach: dict[str, set[WrittenName]]) -> list[str]:
         if agency is None:
             return sorted(reach)
         canonical = self.directory.resolve(agency, None)

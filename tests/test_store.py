@@ -343,7 +343,7 @@ def test_naive_datetimes_are_refused(store: Store) -> None:
         ((deadline("2018年6月", date(2018, 6, 30)),), date(2018, 6, 30)),
         ((TASK_A.deadlines[1],), date(2017, 12, 31)),  # the first date of a multi
         ((TASK_A.deadlines[2],), None),  # recurring: no single date
-        ((replace(TASK_A.deadlines[0], kind="start"),), None),  # 2017年起 starts, not ends
+        ((TASK_A.deadlines[0]._replace(kind="start"),), None),  # 2017年起 starts, not ends
         ((deadline("2019年底", date(2019, 12, 31)), TASK_A.deadlines[1]), date(2017, 12, 31)),
     ],
 )

@@ -78,10 +78,11 @@ class Store:
         *,
         include_removed: bool = False,
         keys: Collection[str] | None = None,
-        names: Collection[str] | None = None,
+        names: Collection[tuple[str, str | None]] | None = None,
     ) -> list[TaskState]:
         """Stored tasks: all of them, or the live ones with these keys and naming an
-        agency by one of these ``names`` (as written in the document), as far as given."""
+        agency by one of these ``names`` (as written, each with the jurisdiction of the
+        documents it is written in), as far as given."""
         with self.engine.begin() as connection:
             if keys is None and names is None:
                 return documents.task_states(connection, include_removed=include_removed)

@@ -525,9 +525,22 @@ def states(connection: sa.Connection, where: sa.ColumnElement[bool]) -> list[Tas
     return found
 
 
-def naming(names: Collection[str]) -> sa.ColumnElement[bool]:
-    """Tasks with an agency reference written as one of ``names``."""
-    return tasks.c.id.in_(sa.select(task_agencies.c.task_id).where(task_agencies.c.name.in_(list(names))))
+def naming(names: Collection[tuple[str, str | None]]) -> sa.ColumnElement[bool]:
+    """Tasks with an agency reference written as one of ``names`` in a document of its
+    jurisdiction (a name and a jurisdiction, as :func:`agency_names` gives them)."""
+    task = tasks.alias()
+    placed = [(name, jurisdiction) for name, jurisdiction in names if jurisdiction is not None]
+    unplaced = [name for name, jurisdiction in names if jurisdiction is None]
+    named = (
+        sa.select(task_agencies.c.task_id)
+        .join(task, task.c.id == task_agencies.c.task_id)
+        .join(documents, documents.c.id == task.c.document_id)
+        .where(
+            sa.tuple_(task_agencies.c.name, documents.c.jurisdiction).in_(placed)
+            | (task_agencies.c.name.in_(unplaced) & documents.c.jurisdiction.is_(None))
+        )
+    )
+    return tasks.c.id.in_(named)
 
 
 def agency_names(connection: sa.Connection) -> list[tuple[str, str | None]]:
