@@ -60,7 +60,7 @@ def clean_lines(text: str) -> list[str]:
     text = _WIDE.sub(_narrow, text)
     if "文件" in text:  # every page header has it
         text = _PAGE_HEADER.sub("", text)
-    text = _YEAR_MONTH.sub(r"\1年", _PINYIN.sub("", text))
+    text = _YEAR_MONTH.sub(_with_year_mark, _PINYIN.sub("", text))
     chrome, footer = _web_page()
     damaged = _MOJIBAKE.search(text) is not None
     lines = []
@@ -73,6 +73,12 @@ def clean_lines(text: str) -> list[str]:
             break
         lines.append(line)
     return lines
+
+
+def _with_year_mark(year: re.Match[str]) -> str:
+    """The year with its 年; a function, since re expands a template replacement in
+    Python at every call."""
+    return year.group(1) + "年"
 
 
 def _narrow(run: re.Match[str]) -> str:
