@@ -38,7 +38,7 @@ __all__ = ["extract", "parse_file", "parse_responsibility", "task_deadlines"]
 
 def parse_file(path: Path) -> Document:
     """Read a document file and extract its plan."""
-    return extract(read_text(Path(path)), str(path))
+    return extract(read_text(path), str(path))
 
 
 def extract(text: str, path: str) -> Document:

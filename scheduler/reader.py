@@ -76,8 +76,9 @@ def read_text(path: Path) -> str:
     text = _decode(data, path)
     if suffix in (".html", ".htm") or len(_HTML_HINT.findall(text)) >= 3:
         text = html_text(text)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text or text.isspace():
         raise ReadError(f"{path} holds no text.")
     return text
 
