@@ -70,6 +70,10 @@ class Recording(MailBackend):
         self.messages.append(msg)
         return self.backend.send(msg)
 
+    def start(self, msg: EmailMessage) -> Callable[[], str]:
+        self.messages.append(msg)
+        return self.backend.start(msg)
+
 
 @dataclass(frozen=True)
 class Run:

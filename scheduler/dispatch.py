@@ -3,7 +3,9 @@
 The log decides, never the scheduler: rows are claimed with a lease in one
 transaction, rendered at send time (so a template fix or a corrected address applies
 to everything still queued), handed to the backend, and recorded as sent with a
-Message-ID derived from their key, never before the backend accepted them. Outcomes
+Message-ID derived from their key, never before the backend accepted them. One
+message is in flight at a time; the server's verdict on it is read once the next
+message is built, so the server takes in one while duban renders the next. Outcomes
 are recorded a group at a time (half of :data:`MARK_EVERY` rows, or what
 :data:`MARK_SECONDS` gathered), in one transaction each, by a thread of their own
 while the next group is sent; a group is handed over only once the one before it is
@@ -23,12 +25,13 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.message import EmailMessage
 from time import monotonic
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from scheduler.backends import MailBackend
 from scheduler.digest import by_agency, phrase_for
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from scheduler.app import App
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 CATCH_UP = "catch-up: its window closed before it could be sent"
 # Outcomes are recorded in one transaction per MARK_EVERY // 2 rows, or sooner once
@@ -124,7 +128,11 @@ def dispatch(
                 if held > config.lease - 2 * margin:
                     pending.flush()  # what was sent is recorded while the lease still holds
                 try:
-                    pending.add(_send_one(app, backend, entry, tasks, now=now, result=result))
+                    prepared = _prepare(app, entry, tasks, now=now, result=result)
+                    if isinstance(prepared, Outcome):
+                        pending.add(prepared)
+                    else:
+                        pending.send(lambda: _start(app, backend, entry, prepared, now=now, result=result))
                 except InputError:
                     pending.flush()
                     _release(app, entries[index:], owner=owner)
@@ -161,7 +169,8 @@ class _Tasks:
 
 
 class _Pending:
-    """Outcomes handled but not yet recorded; see :data:`MARK_EVERY` for why and how many.
+    """The message in flight, and outcomes handled but not yet recorded; see
+    :data:`MARK_EVERY` for why and how many.
 
     A context manager: leaving it records what is still pending, whatever the reason
     for leaving, and stops the recording thread.
@@ -174,6 +183,7 @@ class _Pending:
         self.recorder = ThreadPoolExecutor(1, thread_name_prefix="duban-record")
         self.recording: Future[list[Outcome]] | None = None
         self.handed: list[Outcome] = []
+        self.in_flight: Callable[[], Outcome] | None = None
 
     def __enter__(self) -> _Pending:
         return self
@@ -191,8 +201,24 @@ class _Pending:
         if len(self.outcomes) >= MARK_EVERY // 2 or monotonic() - self.since >= MARK_SECONDS:
             self._hand_over()
 
+    def send(self, start: Callable[[], Callable[[], Outcome]]) -> None:
+        """Settle the message in flight, then ``start`` the next: one delivery at a time.
+
+        The server's verdict on a message is read only when the next one has been
+        built, so the server takes one in while duban renders the next.
+        """
+        self.settle()
+        self.in_flight = start()
+
+    def settle(self) -> None:
+        """Wait for the verdict on the message in flight, if any, and add its outcome."""
+        verdict, self.in_flight = self.in_flight, None
+        if verdict is not None:
+            self.add(verdict())
+
     def flush(self) -> None:
-        """Record every outcome handled so far, and return once they are recorded."""
+        """Record every outcome handled so far (the message in flight's too), and return once they are recorded."""
+        self.settle()
         self._hand_over()
         self._wait()
 
@@ -235,17 +261,12 @@ def _budget(rate_limit: int, interval: int) -> int | None:
     return max(1, rate_limit * interval // 60)
 
 
-def _send_one(
-    app: App,
-    backend: MailBackend,
-    entry: LogEntry,
-    tasks: _Tasks,
-    *,
-    now: datetime,
-    result: DispatchResult,
-) -> Outcome:
-    """Render, build and send one row; what became of it, to record."""
-    try:
+def _prepare(
+    app: App, entry: LogEntry, tasks: _Tasks, *, now: datetime, result: DispatchResult
+) -> EmailMessage | Outcome:
+    """Render and build one row's message; for a row not to send, what became of it."""
+
+    def build() -> EmailMessage | Outcome:
         to = _addresses(app, (entry.agency,))
         cc = _addresses(app, entry.cc)
         if not to:
@@ -254,16 +275,38 @@ def _send_one(
         if context is None:
             return skipped(entry.key, reason="nothing to report or task no longer open")
         rendered = app.renderer.render(entry.template, context)
-        msg = build_message(
-            rendered,
-            sender=app.config.sender,
-            to=to,
-            cc=cc,
-            key=entry.key,
-            thread=entry.task_key,
-            now=now,
+        return build_message(
+            rendered, sender=app.config.sender, to=to, cc=cc, key=entry.key, thread=entry.task_key, now=now
         )
-        reply = backend.send(msg)
+
+    return _guarded(app, entry, build, now=now, result=result)
+
+
+def _start(
+    app: App, backend: MailBackend, entry: LogEntry, msg: EmailMessage, *, now: datetime, result: DispatchResult
+) -> Callable[[], Outcome]:
+    """Start sending one row's message; the function returned waits for the server and
+    says what became of the row, to record."""
+    finish = _guarded(app, entry, lambda: backend.start(msg), now=now, result=result)
+    if isinstance(finish, Outcome):
+        return lambda: finish
+
+    def verdict() -> Outcome:
+        reply = _guarded(app, entry, finish, now=now, result=result)
+        if isinstance(reply, Outcome):
+            return reply
+        log.info("sent %s to %s", entry.key, entry.agency)
+        return sent(entry.key, at=now, message_id=msg["Message-ID"], reply=reply)
+
+    return verdict
+
+
+def _guarded(
+    app: App, entry: LogEntry, step: Callable[[], _T], *, now: datetime, result: DispatchResult
+) -> _T | Outcome:
+    """What ``step`` returns, or the failure to record for the row when it raised."""
+    try:
+        return step()
     except DeliveryError as exc:
         return _failure(app, entry, str(exc), permanent=exc.permanent, now=now, result=result)
     except InputError:
@@ -271,10 +314,8 @@ def _send_one(
         # reason to burn this row's attempts: the caller gives it back and stops.
         raise
     except Exception as exc:  # a bug or a bad template must not strand the row as claimed
-        log.exception("could not prepare %s", entry.key)
+        log.exception("could not send %s", entry.key)
         return _failure(app, entry, f"{type(exc).__name__}: {exc}", permanent=False, now=now, result=result)
-    log.info("sent %s to %s", entry.key, entry.agency)
-    return sent(entry.key, at=now, message_id=msg["Message-ID"], reply=reply)
 
 
 def _failure(

@@ -29,7 +29,7 @@ from scheduler.backends import (
     make_backend,
 )
 from scheduler.backends.console import SEPARATOR
-from scheduler.backends.smtp import envelope
+from scheduler.backends.smtp import _data_lines, envelope
 from scheduler.errors import ConfigError, DeliveryError
 from scheduler.mail import build_message
 from scheduler.render import KINDS, Rendered, Renderer, sample
@@ -150,6 +150,16 @@ def test_open_and_close_are_repeatable(case):
     with backend:
         backend.send(message(2))
     assert {s.message_id for s in case.delivered()} == {mid(1), mid(2)}
+
+
+def test_a_delivery_started_is_completed_by_the_function_returned(case):
+    with case.backend as backend:
+        replies = []
+        for n in (1, 2, 3):
+            finish = backend.start(message(n))
+            replies.append(finish())
+    assert all(isinstance(reply, str) and reply for reply in replies)
+    assert sorted(s.message_id for s in case.delivered()) == sorted(mid(n) for n in (1, 2, 3))
 
 
 def test_a_resend_carries_the_same_message_id(case):
@@ -453,6 +463,37 @@ def test_a_server_silent_after_the_data_times_out_as_in_flight(smtp_server):
     assert err.value.permanent is False
     assert smtp_server.message_ids == [mid(2)]
     assert smtp_server.connections == 2
+
+
+def test_the_verdict_on_the_data_is_read_by_the_function_start_returns(smtp_server):
+    """start sends the data and returns; the server's refusal of it, or its silence,
+    comes from the function, and the connection serves on."""
+    smtp_server.fail("DATA", "554 5.7.1 message rejected as spam")
+    with SMTPBackend(**smtp_server.settings()) as backend:
+        verdict = backend.start(message(1))
+        with pytest.raises(DeliveryError, match="554 5.7.1") as err:
+            verdict()
+        assert backend.start(message(2))().startswith("250")
+    assert err.value.permanent is True
+    assert smtp_server.message_ids == [mid(2)]
+    smtp_server.fail("DATA", HANG)
+    with SMTPBackend(**smtp_server.settings(timeout=0.5)) as backend:
+        verdict = backend.start(message(3))
+        with pytest.raises(DeliveryError, match="may or may not have been accepted"):
+            verdict()
+
+
+@pytest.mark.parametrize(
+    ("data", "sent"),
+    [
+        (b"a\r\n.b\r\n..c\r\n", b"a\r\n..b\r\n...c\r\n.\r\n"),
+        (b"x\r\n.\r\ny\r\n", b"x\r\n..\r\ny\r\n.\r\n"),
+        (b"no line end", b"no line end\r\n.\r\n"),
+        (b"", b"\r\n.\r\n"),
+    ],
+)
+def test_data_lines_are_dot_stuffed_and_closed_as_smtplib_sends_them(data, sent):
+    assert _data_lines(data) == sent
 
 
 def test_an_outage_fails_transiently_then_recovers(smtp_server):

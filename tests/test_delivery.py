@@ -332,6 +332,22 @@ def test_a_group_is_recorded_while_the_next_is_sent_and_no_more(app: App, monkey
     assert [len(outcomes) for outcomes in calls] == [group, group]
 
 
+def test_the_verdict_on_a_message_is_read_once_the_next_is_built(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One message in flight at a time; the server takes it in while the next is built."""
+    events = []
+    build = dispatching.build_message
+    monkeypatch.setattr(dispatching, "build_message", lambda *a, **kw: events.append("build") or build(*a, **kw))
+
+    class Noting(MemoryBackend):
+        def start(self, msg: EmailMessage):
+            events.append("start")
+            reply = self.send(msg)
+            return lambda: events.append("verdict") or reply
+
+    assert dispatching.dispatch(app, Noting(), now=NOW, owner=OWNER).sent == 20
+    assert events == ["build", "start"] + ["build", "verdict", "start"] * 19 + ["verdict"]
+
+
 def test_a_run_of_reminders_reads_only_their_tasks(app: App, monkeypatch: pytest.MonkeyPatch) -> None:
     """Rendering a reminder needs its own task; only a digest needs them all."""
     dispatching.dispatch(app, MemoryBackend(), now=NOW, owner=OWNER)  # the digests go first

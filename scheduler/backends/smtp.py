@@ -2,7 +2,9 @@
 
 One connection serves a whole batch: :meth:`SMTPBackend.open` connects (implicit TLS,
 STARTTLS or plain) and logs in, :meth:`~SMTPBackend.send` runs one mail transaction per
-message, :meth:`~SMTPBackend.close` says QUIT. If the server dropped the connection
+message, :meth:`~SMTPBackend.close` says QUIT. :meth:`~SMTPBackend.start` runs it up to
+the message data sent and leaves the server's verdict to be read when the caller has
+built its next message: the same commands on the wire, one transaction at a time. If the server dropped the connection
 while it sat idle (a closed socket, or a 421 "closing" reply before the message data
 went out) the backend reconnects once and tries again; a connection lost while the data
 was in flight is not retried here, because the server may already hold the message.
@@ -28,8 +30,10 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import getaddresses
 from functools import lru_cache
@@ -43,7 +47,18 @@ log = logging.getLogger(__name__)
 SECURITY = ("ssl", "starttls", "none")
 DEFAULT_PORTS = {"ssl": 465, "starttls": 587, "none": 25}
 _CLOSING = 421  # "service not available, closing transmission channel"
+_START_DATA = 354  # "start mail input; end with <CRLF>.<CRLF>"
+_LEADING_DOT = re.compile(rb"(?m)^\.")
 _AUTH_REQUIRED = 530  # RFC 4954: the server wants AUTH before MAIL
+
+
+def _data_lines(data: bytes) -> bytes:
+    """``data`` as the DATA command carries it, as :meth:`smtplib.SMTP.data` sends bytes:
+    a line starting with a dot gets another (RFC 5321 4.5.2), then the closing dot line."""
+    quoted = _LEADING_DOT.sub(b"..", data)
+    if not quoted.endswith(b"\r\n"):
+        quoted += b"\r\n"
+    return quoted + b".\r\n"
 
 
 class _Dropped(Exception):
@@ -213,6 +228,11 @@ class SMTPBackend(MailBackend):
             conn.close()
 
     def send(self, msg: EmailMessage) -> str:
+        return self.start(msg)()
+
+    def start(self, msg: EmailMessage) -> Callable[[], str]:
+        """Run the mail transaction up to the data sent; the function returned reads the
+        server's verdict on it, which the server is meanwhile reaching."""
         sender, rcpts, data = wire(msg)
         for address in (sender, *rcpts):
             if not address.isascii():
@@ -234,7 +254,7 @@ class SMTPBackend(MailBackend):
             permanent=False,
         )
 
-    def _transact(self, sender: str, rcpts: list[str], data: bytes) -> str:
+    def _transact(self, sender: str, rcpts: list[str], data: bytes) -> Callable[[], str]:
         assert self._conn is not None
         conn = self._conn
         try:
@@ -266,22 +286,35 @@ class SMTPBackend(MailBackend):
                 permanent=all(500 <= code < 600 for code, _ in refused.values()),
             )
         try:
-            code, text = conn.data(data)
-        except smtplib.SMTPResponseException as exc:
-            self._reset()
-            raise self._refused("the message", exc.smtp_code, exc.smtp_error) from None
+            code, text = conn.docmd("data")
+            if code != _START_DATA:
+                self._reset()
+                raise self._refused("the message", code, text)
+            conn.send(_data_lines(data))
         except OSError as exc:
-            self._drop()
-            raise DeliveryError(
-                f"The connection to the SMTP server {self._where} was lost while sending "
-                f"the message, which may or may not have been accepted: {exc}.",
-                permanent=False,
-            ) from None
+            raise self._lost(exc) from None
+        return lambda: self._verdict(refusals)
+
+    def _verdict(self, refusals: str) -> str:
+        """The server's reply to the message data just sent, for the log."""
+        assert self._conn is not None
+        try:
+            code, text = self._conn.getreply()
+        except OSError as exc:
+            raise self._lost(exc) from None
         if code != 250:
             self._reset()
             raise self._refused("the message", code, text)
         reply = self._reply(code, text)
-        return f"{reply}; refused: {refusals}" if refused else reply
+        return f"{reply}; refused: {refusals}" if refusals else reply
+
+    def _lost(self, exc: OSError) -> DeliveryError:
+        self._drop()
+        return DeliveryError(
+            f"The connection to the SMTP server {self._where} was lost while sending "
+            f"the message, which may or may not have been accepted: {exc}.",
+            permanent=False,
+        )
 
     def _refused(self, what: str, code: int, text: bytes | str) -> DeliveryError:
         return DeliveryError(
