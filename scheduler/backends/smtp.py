@@ -4,10 +4,12 @@ One connection serves a whole batch: :meth:`SMTPBackend.open` connects (implicit
 STARTTLS or plain) and logs in, :meth:`~SMTPBackend.send` runs one mail transaction per
 message, :meth:`~SMTPBackend.close` says QUIT. :meth:`~SMTPBackend.start` runs it up to
 the message data sent and leaves the server's verdict to be read when the caller has
-built its next message: the same commands on the wire, one transaction at a time. If the server dropped the connection
-while it sat idle (a closed socket, or a 421 "closing" reply before the message data
-went out) the backend reconnects once and tries again; a connection lost while the data
-was in flight is not retried here, because the server may already hold the message.
+built its next message: the same commands on the wire, one transaction at a time.
+
+If the server dropped the connection while it sat idle (a closed socket, or a 421
+"closing" reply before the message data went out) the backend reconnects once and tries
+again; a connection lost while the data was in flight is not retried here, because the
+server may already hold the message.
 
 How failures are told apart (the dispatcher retries transient ones, gives up on
 permanent ones):
