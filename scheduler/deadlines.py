@@ -834,10 +834,14 @@ class _Grammar:
         return _OPEN_TITLE.search(m.string, 0, m.start()) is not None
 
     def _past_fact(self, m: re.Match[str]) -> bool:
-        """2020年全市累计投入: a bare year whose clause reports what happened."""
+        """What happened, not what is due: a bare year or a status date (截至2023年5月底)
+        whose clause reports a result (2020年全市累计投入, 已完成投资). A bare year over
+        before the plan's issue date may still be its task (2016年启动… in a plan of March
+        2017), so that alone makes no past fact."""
         if self._compared_or_cited(m):
             return True
-        if not _BARE_YEAR.fullmatch(m.group()):
+        phrase = m.group()
+        if not (_BARE_YEAR.fullmatch(phrase) or phrase.startswith(self.lex.past_before)):
             return False
         clean, end = m.string, m.end()
         clause_end = _CLAUSE_END.search(clean, end)

@@ -71,6 +71,7 @@ class Lexicon:
     procedures_before: tuple[str, ...]
     procedures_after: tuple[str, ...]
     past_after: tuple[str, ...]
+    past_before: tuple[str, ...]
 
 
 @cache
@@ -130,4 +131,5 @@ def _build(data: dict[str, Any]) -> Lexicon:
         procedures_before=words(data["procedures"]["before"]),
         procedures_after=words(data["procedures"]["after"]),
         past_after=words(data["past"]["after"]),
+        past_before=words(data["past"].get("before", [])),  # newer than some offices' copies
     )
