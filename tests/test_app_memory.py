@@ -68,6 +68,10 @@ def test_each_agencys_tasks_are_those_a_read_of_every_task_gives_it(app: App) ->
     states = app.task_states()
     groups = {group.name for group in app.directory.groups}
     assert any(ref.canonical in groups for state in states for ref in state.task.agencies)  # members through a group
+    places: dict[str, set[str | None]] = {}
+    for name, jurisdiction in app.store.agency_names():
+        places.setdefault(name, set()).add(jurisdiction)
+    assert len(places["市财政局"]) > 1  # one name, an agency of each city
     every = by_agency(states, app.directory.expand)
     assert len(every) > 10
     assert app.agency_task_states(sorted(every)) == every
