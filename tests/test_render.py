@@ -15,6 +15,7 @@ from scheduler.render import (
     role_name,
     role_verb,
     sample,
+    with_roles,
 )
 
 
@@ -218,6 +219,14 @@ def test_undefined_name_names_template_and_line(tmp_path):
     path = write(tmp_path, "typo.j2", MINE.replace("<p>{{ task_title }}</p>", "<p>\n{{ agencyy }}</p>"))
     with pytest.raises(TemplateError, match=r"'escalation' \(.*typo.j2\) fails at line 6: 'agencyy' is undefined"):
         Renderer({"escalation": path}).check()
+
+
+def test_the_other_agencies_are_listed_with_their_roles_in_text_and_escaped_in_html(renderer):
+    assert with_roles([("漳州市财政局", "support"), ("A&B", None)]) == "漳州市财政局（配合）、A&B（责任）"
+    assert with_roles([]) == "无"
+    out = renderer.render("due", replace(sample("due"), others=(("A&B", "lead"),)))
+    assert "其他相关单位：A&B（牵头）\n\n办结后" in out.text
+    assert "<td>A&amp;B（牵头）</td>" in out.html
 
 
 def test_an_error_in_the_text_block_names_its_line(tmp_path):
