@@ -385,34 +385,27 @@ def record(
 ) -> list[Outcome]:
     """Move rows out of ``claimed`` where ``holder`` still holds them; return the others.
 
-    Nothing is recorded for a row whose lease was lost: its new owner records it. The
-    rows still held are found and locked first (on SQLite the write transaction holds
-    them already), so that one statement per kind of outcome records them all (one
-    round trip on PostgreSQL), with no savepoint to undo.
+    Nothing is recorded for a row whose lease was lost: its new owner records it.
     """
-    outcomes = list(outcomes)
-    held = set(connection.execute(_HELD, {"keys": [o.key for o in outcomes], "holder": holder}).scalars())
     shapes: dict[tuple[str, tuple[str, ...]], list[Outcome]] = {}
     for outcome in outcomes:
-        if outcome.key in held:
-            shapes.setdefault((outcome.status, tuple(outcome.values)), []).append(outcome)
+        shapes.setdefault((outcome.status, tuple(outcome.values)), []).append(outcome)
+    lost = []
     for (status, columns), group in shapes.items():
+        statement = _recording(status, columns)
         parameters = [
             {"r_key": o.key, "r_holder": holder, "r_at": at, **{f"r_{c}": v for c, v in o.values.items()}}
             for o in group
         ]
-        updated = connection.execute(_recording(status, columns), parameters).rowcount
-        if updated != len(group):
-            raise RuntimeError(f"recorded {updated} of {len(group)} {status} rows that {holder} holds and had locked")
-    return [o for o in outcomes if o.key not in held]
-
-
-# Which of some rows a dispatcher still holds, locked until it has recorded them.
-_HELD = (
-    sa.select(log.c.key)
-    .where(log.c.key.in_(sa.bindparam("keys", expanding=True)), log.c.status == "claimed", log.c.owner == sa.bindparam("holder"))
-    .with_for_update()
-)
+        # All at once (one round trip on PostgreSQL); one by one only to tell which
+        # rows were lost when some were.
+        savepoint = connection.begin_nested()
+        if connection.execute(statement, parameters).rowcount == len(group):
+            savepoint.commit()
+            continue
+        savepoint.rollback()
+        lost += [o for o, p in zip(group, parameters) if connection.execute(statement, p).rowcount != 1]
+    return lost
 
 
 @lru_cache(maxsize=None)
