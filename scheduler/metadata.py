@@ -143,7 +143,7 @@ def parse_date_line(line: str) -> date | None:
     201999, 20171116, { 2017 6 23.
     """
     line = line.strip()
-    if not line or not (line[0].isdecimal() or line[0] in _DATE_START):
+    if not line or not _may_be_date(line):
         return None
     for pattern in (_SIGNATURE_DATE, _CN_DATE):
         match = pattern.match(line)
@@ -158,6 +158,13 @@ def parse_date_line(line: str) -> date | None:
     year, rest = int(match.group(4)), match.group(5)
     splits = [(rest[:1], rest[1:]), (rest[:2], rest[2:])]
     return next((day for m, d in splits if d and (day := _date(year, int(m), int(d)))), None)
+
+
+def _may_be_date(line: str) -> bool:
+    """What every date line has: a digit, {, or a Chinese numeral first, and its day (a
+    digit or 日) last. Every line of a plan is asked; most are passed over here, before
+    any pattern is tried."""
+    return (line[0].isdecimal() or line[0] in _DATE_START) and (line[-1].isdecimal() or line[-1] == "日")
 
 
 def _date(year: int, month: int, day: int) -> date | None:
