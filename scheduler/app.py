@@ -124,26 +124,29 @@ class App:
     def ingest(self, paths: Sequence[Path] | None, *, now: datetime) -> IngestReport:
         """Store the documents' tasks; every document is parsed before any is stored.
 
-        Parsing first means a bad file among good ones changes nothing in the database.
-        The parsed documents wait in a temporary file (:class:`_Spool`), not in memory,
-        and are stored :data:`DOCUMENTS_PER_SAVE` at a time, so ingesting 10,000 plans
-        holds one batch of them, not all. A file whose bytes this App has stored already
-        is neither parsed nor stored again: the daemon's hourly ingest of thousands of
-        files costs a stat of each. (A new App, after a restart or SIGHUP, reads them
-        all once more.)
+        Parsing (and checking what storing would refuse) first means a bad file among
+        good ones changes nothing in the database. The parsed documents wait in a
+        temporary file (:class:`_Spool`), not in memory, and are stored
+        :data:`DOCUMENTS_PER_SAVE` at a time, so ingesting 10,000 plans holds one batch
+        of them, not all. A file whose bytes this App has stored already is neither
+        parsed nor stored again: the daemon's hourly ingest of thousands of files costs
+        a stat of each. (A new App, after a restart or SIGHUP, reads them all once more.)
         """
         chosen = list(paths) if paths else self.config.document_paths()
         fresh = [(path, seen) for path in chosen if (seen := self._seen.changed(path)) is not None]
         tally = _Tally()
         with _Spool() as parsed:
             for path, _ in fresh:
-                parsed.add(self._parse_one(path))
+                document = self._parse_one(path)
+                self.store.check(document)
+                parsed.add(document)
             files = iter(fresh)
             for documents in parsed.batches(DOCUMENTS_PER_SAVE):
                 results = self.store.save_documents([(document, _digest(document)) for document in documents], now=now)
                 for document, (path, seen), result in zip(documents, files, results):
                     tally.add(document, result)
-                    self._seen.stored(path, seen, tasks=len(document.tasks), deadlines=sum(len(t.deadlines) for t in document.tasks))
+                    deadlines = sum(len(task.deadlines) for task in document.tasks)
+                    self._seen.stored(path, seen, tasks=len(document.tasks), deadlines=deadlines)
         return IngestReport(
             documents=len(chosen),
             tasks=sum(self._seen.tasks(path) for path in chosen),

@@ -5,6 +5,7 @@ before, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -15,7 +16,8 @@ from scheduler import app as application
 from scheduler import config as configuration
 from scheduler.app import App
 from scheduler.digest import build_digest, by_agency
-from scheduler.errors import ReadError
+from scheduler.errors import InputError, ReadError
+from scheduler.model import Document
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2019, 11, 1, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -61,6 +63,22 @@ def test_a_bad_file_after_good_ones_stores_nothing(app: App, monkeypatch: pytest
     assert app.store.task_states(include_removed=True) == []
     bad.unlink()
     assert len(app.ingest(None, now=NOW).changed) == 4  # nothing was taken as stored
+
+
+def test_a_document_that_storing_would_refuse_stops_the_ingest_before_anything_is_stored(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(application, "DOCUMENTS_PER_SAVE", 1)
+    parse_file = application.parse_file
+
+    def repeating(path: Path) -> Document:
+        document = parse_file(path)
+        return replace(document, tasks=document.tasks + document.tasks[:1]) if path.name.startswith("003") else document
+
+    monkeypatch.setattr(application, "parse_file", repeating)
+    with pytest.raises(InputError, match="more than one task with the key"):
+        app.ingest(None, now=NOW)
+    assert app.store.task_states(include_removed=True) == []
 
 
 def test_each_agencys_tasks_are_those_a_read_of_every_task_gives_it(app: App) -> None:

@@ -73,6 +73,11 @@ class Store:
                 results.extend(documents.save_documents(connection, docs[start : start + DOCUMENTS_PER_SAVE], now=now))
         return results
 
+    def check(self, doc: Document) -> None:
+        """Raise the :class:`InputError` storing ``doc`` would raise, without storing it:
+        so a caller storing many documents in batches can refuse a bad one before any."""
+        documents.refuse_duplicate_keys(doc)
+
     def task_states(
         self,
         *,

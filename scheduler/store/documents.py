@@ -127,14 +127,15 @@ def save_documents(
     round is all of ``docs``. A document whose digest is stored already writes nothing.
     """
     for doc, _ in docs:
-        _refuse_duplicate_keys(doc)
+        refuse_duplicate_keys(doc)
     results: list[SaveResult] = []
     while len(results) < len(docs):
         results.extend(_save_round(connection, docs[len(results) :], now))
     return results
 
 
-def _refuse_duplicate_keys(doc: Document) -> None:
+def refuse_duplicate_keys(doc: Document) -> None:
+    """Refuse a document whose tasks share a key: the one input storing refuses."""
     duplicates = sorted(key for key, count in Counter(task.key for task in doc.tasks).items() if count > 1)
     if duplicates:
         raise InputError(f"{doc.path} has more than one task with the key {duplicates[0]!r}.")
