@@ -11,6 +11,7 @@ import email
 import io
 import logging
 import re
+import smtplib
 import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -481,6 +482,14 @@ def test_the_verdict_on_the_data_is_read_by_the_function_start_returns(smtp_serv
         verdict = backend.start(message(3))
         with pytest.raises(DeliveryError, match="may or may not have been accepted"):
             verdict()
+
+
+def test_envelope_addresses_go_out_as_smtplib_would_quote_them():
+    """The backend writes MAIL FROM:<a> and RCPT TO:<a> itself, without parsing the
+    addresses again; smtplib's quoteaddr would write the same."""
+    msg = message(1, to=("漳州市卫生健康委员会 <wjw@zhangzhou.example>", "b.c+d@zhangzhou.example"), cc=("c@政府.cn",))
+    sender, rcpts = envelope(msg)
+    assert [smtplib.quoteaddr(a) for a in (sender, *rcpts)] == [f"<{a}>" for a in (sender, *rcpts)]
 
 
 @pytest.mark.parametrize(

@@ -257,10 +257,12 @@ class SMTPBackend(MailBackend):
         )
 
     def _transact(self, sender: str, rcpts: list[str], data: bytes) -> Callable[[], str]:
+        """MAIL, RCPT and DATA as :meth:`smtplib.SMTP.mail`, ``rcpt`` and ``data`` send them,
+        without parsing again the addresses :func:`envelope` took from the message."""
         assert self._conn is not None
         conn = self._conn
         try:
-            code, text = conn.mail(sender)
+            code, text = conn.docmd("mail", f"from:<{sender}>")
             if code == _CLOSING:
                 raise _Dropped(self._reply(code, text))
             if code == _AUTH_REQUIRED:
@@ -273,7 +275,7 @@ class SMTPBackend(MailBackend):
                 raise self._refused(f"the sender {sender}", code, text)
             refused: dict[str, tuple[int, bytes]] = {}
             for rcpt in rcpts:
-                code, text = conn.rcpt(rcpt)
+                code, text = conn.docmd("rcpt", f"to:<{rcpt}>")
                 if code == _CLOSING:
                     raise _Dropped(self._reply(code, text))
                 if code not in (250, 251):
