@@ -24,7 +24,7 @@ _CITATION = re.compile(r"《[^》]*》|[\u4e00-\u9fff]{1,10}[〔\[(]\s*\d{4}\s*[
 
 # What every citation has (a 《, or a bracket before a year), found before _CITATION
 # itself is tried, which starts at every character of a sentence.
-_CITED = re.compile(r"《|[〔\[(]\s*\d{4}")
+_CITED = re.compile(r"[《〔\[(](?:(?<=《)|\s*\d{4})")  # one class first: the engine skips to it at C speed
 
 # A baseline year (D17): 比2015年, 较2017-2018年.
 _BASELINE = re.compile(r"(?:比|较|與|与|相比|同比)\s*$")
