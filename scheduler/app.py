@@ -112,6 +112,12 @@ class App:
     def _parse_one(self, path: Path) -> Document:
         return resolve_document(replace(parse_file(path), path=self._name(path)), self.directory)
 
+    def _checked(self, path: Path) -> Document:
+        """The parsed document, refused here if storing it would refuse it."""
+        document = self._parse_one(path)
+        self.store.check(document)
+        return document
+
     def _name(self, path: Path) -> str:
         """A document's name in the store: relative to the config file when beneath it.
 
@@ -136,12 +142,10 @@ class App:
         fresh = [(path, seen) for path in chosen if (seen := self._seen.changed(path)) is not None]
         tally = _Tally()
         with _Spool() as parsed:
-            for path, _ in fresh:
-                document = self._parse_one(path)
-                self.store.check(document)
-                parsed.add(document)
+            for start in range(0, len(fresh), DOCUMENTS_PER_SAVE):
+                parsed.add([self._checked(path) for path, _ in fresh[start : start + DOCUMENTS_PER_SAVE]])
             files = iter(fresh)
-            for documents in parsed.batches(DOCUMENTS_PER_SAVE):
+            for documents in parsed:
                 results = self.store.save_documents([(document, _digest(document)) for document in documents], now=now)
                 for document, (path, seen), result in zip(documents, files, results):
                     tally.add(document, result)
@@ -374,17 +378,17 @@ class _Tally:
 
 
 class _Spool:
-    """Parsed documents pickled to a temporary file, read back a batch at a time.
+    """Batches of parsed documents pickled to a temporary file, read back in turn.
 
     An ingest must parse every file before it stores any (a bad file stores nothing);
     holding 10,000 parsed plans for that took some 200 MB that the process then kept
-    (CPython rarely returns freed memory to the system). Pickling costs a few percent
-    of a parse.
+    (CPython rarely returns freed memory to the system). A batch pickled and read back
+    costs about a tenth of its parse (0.15 ms a plan): some 6% of an ingest.
     """
 
     def __init__(self) -> None:
         self._file: IO[bytes] = tempfile.TemporaryFile(prefix="duban-ingest-")
-        self._count = 0
+        self._batches = 0
 
     def __enter__(self) -> _Spool:
         return self
@@ -392,15 +396,15 @@ class _Spool:
     def __exit__(self, *exc: object) -> None:
         self._file.close()
 
-    def add(self, document: Document) -> None:
-        pickle.dump(document, self._file, protocol=pickle.HIGHEST_PROTOCOL)
-        self._count += 1
+    def add(self, documents: list[Document]) -> None:
+        pickle.dump(documents, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._batches += 1
 
-    def batches(self, size: int) -> Iterator[list[Document]]:
-        """The documents in the order added, ``size`` at a time."""
+    def __iter__(self) -> Iterator[list[Document]]:
+        """The batches in the order added."""
         self._file.seek(0)
-        for start in range(0, self._count, size):
-            yield [pickle.load(self._file) for _ in range(min(size, self._count - start))]
+        for _ in range(self._batches):
+            yield pickle.load(self._file)
 
 
 def _digest(document: Document) -> str:
