@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
@@ -29,6 +29,8 @@ from scheduler.store.schema import (
     task_events,
     tasks,
 )
+
+_V = TypeVar("_V")
 
 # The characters after which a reference may start inside a key: "二.(三)" names the
 # task "…:二.(三)" but not "…:十二.(三)", whose key merely ends the same way.
@@ -437,7 +439,7 @@ def _load(
         params,
     ):
         ref = AgencyRef(name=a.name, role=a.role, canonical=a.canonical)
-        agencies.setdefault(a.task_id, []).append(shared.setdefault(ref, ref))
+        agencies.setdefault(a.task_id, []).append(_shared(shared, ref))
     deadlines: dict[int, list[Deadline]] = {}
     for d in connection.execute(
         sa.select(task_deadlines)
@@ -457,7 +459,7 @@ def _load(
             hedged=d.hedged,
             reason=d.reason,
         )
-        deadlines.setdefault(d.task_id, []).append(shared.setdefault(deadline, deadline))
+        deadlines.setdefault(d.task_id, []).append(_shared(shared, deadline))
     return [
         _Stored(
             id=t.id,
@@ -477,7 +479,8 @@ def _load(
     ]
 
 
-def _shared(shared: dict[Any, Any], value: tuple[Any, ...]) -> tuple[Any, ...]:
+def _shared(shared: dict[Any, Any], value: _V) -> _V:
+    """The first value read equal to ``value``: that one object stands for all of them."""
     return shared.setdefault(value, value)
 
 
